@@ -7,7 +7,7 @@
 //! - [`edge_assertion`]: the signed header with which the edge tells the origin whom it authenticated.
 //! - [`error`]: the contract's error envelopes.
 //! - [`ids`], [`timestamp`]: id newtypes and the contract's datetime format.
-//! - [`accounts`], [`pagination`]: request and response bodies.
+//! - [`accounts`], [`pagination`]: request and response bodies; [`internal`]: edge-to-origin calls.
 //!
 //! A request through the edge: the client sends `Authorization: Bearer <token>`; the edge checks it with
 //! [`token::verify`], asks the origin (cached for a few seconds) whether the session is still live, and
@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod edge_assertion;
 pub mod error;
 pub mod ids;
+pub mod internal;
 pub mod pagination;
 pub mod timestamp;
 pub mod token;
