@@ -4,7 +4,7 @@
 //!
 //! Value: `v1;<unix seconds>;<user id or 0>;<session id or 0>;<client ip>;<request id>;<signature>`, where
 //! the signature is base64url HMAC-SHA256, under the secret the edge shares with the origin, of everything
-//! before it plus `;<METHOD>;<path>`. Binding method and path stops a captured header from being replayed
+//! before it plus `;<METHOD>;<path without trailing slashes>`. Binding method and path stops a captured header from being replayed
 //! on another route; the timestamp bounds replay in time ([`MAX_AGE_SECS`]).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -103,7 +103,8 @@ fn mac(secret: &[u8], signed: &str, method: &str, path: &str) -> Hmac<Sha256> {
     mac.update(b";");
     mac.update(method.as_bytes());
     mac.update(b";");
-    mac.update(path.as_bytes());
+    // Trailing slashes are optional in the API; both sides sign the path without them.
+    mac.update(path.trim_end_matches('/').as_bytes());
     mac
 }
 
@@ -143,6 +144,7 @@ mod tests {
         assert_eq!(EdgeAssertion::decode(SECRET, &value, "GET", "/b", 1000), Err(AssertionError::BadSignature));
         assert_eq!(EdgeAssertion::decode(b"other", &value, "GET", "/a", 1000), Err(AssertionError::BadSignature));
         assert_eq!(EdgeAssertion::decode(SECRET, &value, "GET", "/a", 1031), Err(AssertionError::Stale));
+        assert!(EdgeAssertion::decode(SECRET, &value, "GET", "/a/", 1000).is_ok());
         let tampered = value.replacen(";7;", ";8;", 1);
         assert_eq!(EdgeAssertion::decode(SECRET, &tampered, "GET", "/a", 1000), Err(AssertionError::BadSignature));
     }
