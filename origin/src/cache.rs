@@ -1,0 +1,57 @@
+//! The Redis connection: one multiplexed connection per process, reconnecting by itself.
+//!
+//! Redis only ever holds derived data (timelines, object caches, session answers), so every caller must
+//! cope with it being unreachable: the connection fails fast (short timeouts, one retry) and the caller
+//! falls back to MySQL.
+
+use std::{sync::Arc, time::Duration};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+#[derive(Clone)]
+pub struct Redis {
+    client: redis::Client,
+    manager: Arc<OnceCell<ConnectionManager>>,
+    prefix: Arc<str>,
+}
+
+impl Redis {
+    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            manager: Arc::new(OnceCell::new()),
+            prefix: prefix.into(),
+        })
+    }
+
+    /// The shared connection, established on first use. Cloning a manager is cheap; commands from all
+    /// clones are pipelined over one socket.
+    pub async fn conn(&self) -> redis::RedisResult<ConnectionManager> {
+        self.manager
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Duration::from_millis(500))
+                    .set_response_timeout(Duration::from_millis(500))
+                    .set_number_of_retries(1)
+                    .set_max_delay(1000);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The full key for `name` under this deployment's prefix.
+    pub fn key(&self, name: impl std::fmt::Display) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub async fn ping(&self) -> redis::RedisResult<()> {
+        let mut conn = self.conn().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map(drop)
+    }
+}

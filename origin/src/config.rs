@@ -1,0 +1,143 @@
+//! Typed configuration, read once from the environment. Every default works on a development machine with
+//! MySQL/MariaDB, Redis and RabbitMQ on their standard local ports.
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+
+pub const DEV_TOKEN_SECRET: &str = "rookery-dev-token-secret-change-me";
+pub const DEV_EDGE_SECRET: &str = "rookery-dev-edge-secret-change-me";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the HTTP server binds; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// MySQL URL including the database name; the database is created if missing.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: String,
+    /// Prefix of every Redis key this instance writes, so several deployments or tests share a server.
+    pub redis_prefix: String,
+    pub amqp_url: String,
+    /// Prefix of every RabbitMQ exchange and queue name.
+    pub amqp_prefix: String,
+    /// HMAC secret of bearer tokens; shared with the edge.
+    pub token_secret: String,
+    /// HMAC secret of the edge assertion header; shared with the edge.
+    pub edge_secret: String,
+    pub token_ttl_secs: i64,
+    /// Development mode allows the well-known default secrets.
+    pub dev_mode: bool,
+    /// Whether rate limits are enforced (`RATE_LIMITS=off` disables them for tests and benchmarks).
+    pub rate_limits: bool,
+    /// 0..=15: distinguishes id generators of concurrently running origin processes.
+    pub node_id: u16,
+    /// Largest accepted JSON or form body, in bytes.
+    pub max_body_bytes: usize,
+    /// Emit logs as JSON lines instead of human-readable text.
+    pub log_json: bool,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let dev_mode = var("ROOKERY_ENV").map_or(true, |v| v == "dev" || v == "development" || v == "test");
+        let config = Self {
+            listen: var("LISTEN_ADDR")
+                .unwrap_or_else(|| "127.0.0.1:8000".into())
+                .parse()
+                .context("LISTEN_ADDR is not a socket address")?,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "mysql://root@127.0.0.1:3306/rookery".into()),
+            database_max_connections: parse("DATABASE_MAX_CONNECTIONS", 20)?,
+            redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "rk:".into()),
+            amqp_url: var("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            amqp_prefix: var("AMQP_PREFIX").unwrap_or_else(|| "rookery".into()),
+            token_secret: var("TOKEN_SECRET").unwrap_or_else(|| DEV_TOKEN_SECRET.into()),
+            edge_secret: var("EDGE_SECRET").unwrap_or_else(|| DEV_EDGE_SECRET.into()),
+            token_ttl_secs: parse("TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            dev_mode,
+            rate_limits: var("RATE_LIMITS").map_or(true, |v| !matches!(v.as_str(), "off" | "0" | "false")),
+            node_id: parse("NODE_ID", 0)?,
+            max_body_bytes: parse("MAX_BODY_BYTES", 64 * 1024)?,
+            log_json: var("LOG_FORMAT").is_some_and(|v| v == "json"),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that are unsafe or cannot work.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !self.dev_mode {
+            if self.token_secret == DEV_TOKEN_SECRET || self.edge_secret == DEV_EDGE_SECRET {
+                bail!("TOKEN_SECRET and EDGE_SECRET must be set outside development (ROOKERY_ENV={{dev,test}})");
+            }
+            if self.token_secret.len() < 32 || self.edge_secret.len() < 32 {
+                bail!("TOKEN_SECRET and EDGE_SECRET must be at least 32 characters");
+            }
+        }
+        if self.node_id > 15 {
+            bail!("NODE_ID must be between 0 and 15");
+        }
+        if self.token_ttl_secs <= 0 {
+            bail!("TOKEN_TTL_SECS must be positive");
+        }
+        Ok(())
+    }
+
+    /// The database name from `database_url`.
+    pub fn database_name(&self) -> anyhow::Result<&str> {
+        let (_, rest) = self.database_url.rsplit_once('/').context("DATABASE_URL has no database name")?;
+        let name = rest.split('?').next().unwrap_or_default();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!("DATABASE_URL's database name must be letters, digits and underscores");
+        }
+        Ok(name)
+    }
+
+    /// `database_url` pointing at the server only (no database), to create the database.
+    pub fn server_url(&self) -> anyhow::Result<String> {
+        self.database_name()?;
+        let (base, _) = self.database_url.rsplit_once('/').context("DATABASE_URL has no database name")?;
+        let query = self.database_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+        Ok(format!("{base}/{query}"))
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not valid")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev() -> Config {
+        let mut c = crate::testing::test_config();
+        c.database_url = "mysql://root@127.0.0.1:3306/rookery?ssl-mode=disabled".into();
+        c
+    }
+
+    #[test]
+    fn splits_database_url() {
+        let c = dev();
+        assert_eq!(c.database_name().ok(), Some("rookery"));
+        assert_eq!(c.server_url().ok().as_deref(), Some("mysql://root@127.0.0.1:3306/?ssl-mode=disabled"));
+    }
+
+    #[test]
+    fn production_refuses_default_secrets() {
+        let mut c = dev();
+        c.dev_mode = false;
+        assert!(c.validate().is_err());
+        c.token_secret = "x".repeat(40);
+        c.edge_secret = "y".repeat(40);
+        assert!(c.validate().is_ok());
+    }
+}

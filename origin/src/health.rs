@@ -1,0 +1,49 @@
+//! `/healthz` (the process answers), `/readyz` (which dependencies are reachable) and `/metrics`.
+
+use std::time::Duration;
+
+use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use serde_json::{json, Value};
+
+use crate::{metrics, state::AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// 200 when MySQL, Redis and RabbitMQ all answer; otherwise 503 naming the ones that do not. Without
+/// Redis or RabbitMQ the origin still serves (slower reads, delayed fanout), so load balancers that only
+/// need "can serve" should probe MySQL-readiness via the `mysql` field or use `/healthz`.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let limit = Duration::from_secs(1);
+    let (mysql, redis) = tokio::join!(
+        tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&state.db)),
+        tokio::time::timeout(limit, state.redis.ping()),
+    );
+    let checks = [
+        ("mysql", matches!(mysql, Ok(Ok(_)))),
+        ("redis", matches!(redis, Ok(Ok(())))),
+        ("rabbitmq", state.broker.connection().is_some()),
+    ];
+    let down: Vec<&str> = checks.iter().filter(|(_, up)| !up).map(|(name, _)| *name).collect();
+    let mut body = json!({
+        "status": if down.is_empty() { "ready" } else { "degraded" },
+        "unavailable": down,
+    });
+    for (name, up) in checks {
+        body[name] = json!(if up { "up" } else { "down" });
+    }
+    if down.is_empty() {
+        (StatusCode::OK, Json(body))
+    } else {
+        body["detail"] = json!(format!("Unavailable: {}.", down.join(", ")));
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    }
+}

@@ -1,0 +1,29 @@
+//! The Rookery origin: an axum server that owns MySQL (the source of truth), Redis (timelines and caches)
+//! and RabbitMQ (fanout).
+//!
+//! Layout: [`startup`] builds the [`Application`] and runs it; [`state::AppState`] is what handlers reach;
+//! each feature (e.g. [`accounts`]) has `routes` (HTTP in and out only), `service` (the rules) and `store`
+//! (SQL and Redis). Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
+//! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`].
+//!
+//! A request passes: request-id and trace layers → [`metrics::track`] → [`auth::identify`] (edge assertion or
+//! bearer token) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
+
+pub mod accounts;
+pub mod auth;
+pub mod broker;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod ids;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod testing;
+
+pub use config::Config;
+pub use startup::Application;

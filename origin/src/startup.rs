@@ -1,0 +1,162 @@
+//! Builds the application (connections, migrations, listener) and runs the HTTP server and the
+//! background tasks under one shutdown signal.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderValue, Method},
+    middleware,
+    response::{IntoResponse, Response},
+    Router, ServiceExt,
+};
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    normalize_path::NormalizePathLayer,
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    accounts, auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
+    metrics::{self, Metrics},
+    state::AppState,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to MySQL (creating and migrating the database), prepares Redis and RabbitMQ clients and
+    /// binds the listener. Redis and RabbitMQ may be down: the application starts and degrades.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = db::connect_and_migrate(&config).await?;
+        let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("while binding {}", config.listen))?;
+        let state = AppState {
+            db,
+            redis,
+            broker: Broker::new(&config.amqp_url),
+            ids: Arc::new(IdGenerator::new(config.node_id)),
+            metrics: Arc::new(Metrics::new()?),
+            config: Arc::new(config),
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until ctrl-c or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then stops accepting requests, lets in-flight requests and the
+    /// background tasks finish their current work, and returns.
+    pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state } = self;
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(state.broker.clone().supervise(shutdown.clone()));
+
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+        let stop = shutdown.clone();
+        tracing::info!(addr = %listener.local_addr()?, "origin listening");
+        axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    () = signal => {}
+                    () = stop.cancelled() => {}
+                }
+            })
+            .await
+            .context("while serving HTTP")?;
+        shutdown.cancel();
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("origin stopped");
+        Ok(())
+    }
+}
+
+/// The full HTTP surface with its middleware.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(accounts::router())
+        .merge(health::router())
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let request_id = request
+                    .headers()
+                    .get(rookery_shared::REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+        .layer(CatchPanicLayer::custom(|_| -> Response {
+            ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+}
+
+/// Request ids for direct calls (the edge sends its own).
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = format!("{:016x}", rand::random::<u64>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,22 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use sqlx::MySqlPool;
+
+use crate::{broker::Broker, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics};
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The source of truth for every entity.
+    pub db: MySqlPool,
+    /// Derived data only: timelines, object caches, session answers. Losing it costs speed, not data.
+    pub redis: Redis,
+    /// Fanout and notification delivery; writes never wait for it (they go through the outbox).
+    pub broker: Arc<Broker>,
+    /// Application-generated, time-ordered ids for every table.
+    pub ids: Arc<IdGenerator>,
+    pub config: Arc<Config>,
+    /// This instance's Prometheus registry.
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,59 @@
+//! Support for tests that run real origins: a configuration with its own database, Redis key prefix and
+//! RabbitMQ names, and the clean-up that removes all three.
+
+use redis::AsyncCommands;
+
+use crate::{
+    cache::Redis,
+    config::{Config, DEV_EDGE_SECRET, DEV_TOKEN_SECRET},
+    db,
+};
+
+impl Config {
+    /// A development configuration on a free port with names no other test uses. Service URLs honour
+    /// `DATABASE_SERVER_URL` (without a database), `REDIS_URL` and `AMQP_URL`.
+    pub fn for_tests() -> Self {
+        test_config()
+    }
+}
+
+pub fn test_config() -> Config {
+    let tag = format!("{:08x}{:04x}", rand::random::<u32>(), std::process::id() & 0xffff);
+    let server = std::env::var("DATABASE_SERVER_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+    Config {
+        listen: ([127, 0, 0, 1], 0).into(),
+        database_url: format!("{}/rookery_test_{tag}", server.trim_end_matches('/')),
+        database_max_connections: 10,
+        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+        redis_prefix: format!("rkt{tag}:"),
+        amqp_url: std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+        amqp_prefix: format!("rookery_test_{tag}"),
+        token_secret: DEV_TOKEN_SECRET.into(),
+        edge_secret: DEV_EDGE_SECRET.into(),
+        token_ttl_secs: 3600,
+        dev_mode: true,
+        rate_limits: false,
+        node_id: 0,
+        max_body_bytes: 64 * 1024,
+        log_json: false,
+    }
+}
+
+/// Drops the test's database and deletes its Redis keys.
+pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
+    db::drop_database(config).await?;
+    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+    let mut conn = redis.conn().await?;
+    let keys: Vec<String> = {
+        let mut iter = conn.scan_match::<_, String>(format!("{}*", config.redis_prefix)).await?;
+        let mut keys = Vec::new();
+        while let Some(key) = iter.next_item().await {
+            keys.push(key);
+        }
+        keys
+    };
+    if !keys.is_empty() {
+        conn.del::<_, ()>(keys).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::helpers::spawn_app;
+
+const SIGNUP: &str = "/api/accounts/signup/";
+const LOGIN: &str = "/api/accounts/login/";
+const LOGOUT: &str = "/api/accounts/logout/";
+const STATUS: &str = "/api/accounts/login_status/";
+
+#[tokio::test]
+async fn signup_returns_user_and_working_token_and_creates_profile() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .post(SIGNUP, None, json!({"username": "LingHu_01", "email": "LingHu@Example.com", "password": "s3cret-Pass"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["user"]["username"], "linghu_01");
+    let id = body["user"]["id"].as_u64().expect("numeric id");
+    assert!(id > 0 && id < (1 << 53));
+    let token = body["token"].as_str().expect("token");
+
+    let (status, body) = app.get(STATUS, Some(token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["has_logged_in"], true);
+    assert_eq!(body["user"], json!({"id": id, "username": "linghu_01"}));
+
+    let mut db = sqlx::MySqlConnection::connect(&app.config.database_url).await.expect("db");
+    let (email, hash): (String, String) = sqlx::query_as("SELECT email, password_hash FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_one(&mut db)
+        .await
+        .expect("user row");
+    assert_eq!(email, "linghu@example.com");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE user_id = ?")
+        .bind(id)
+        .fetch_one(&mut db)
+        .await
+        .expect("count");
+    assert_eq!(profiles, 1);
+}
+
+#[tokio::test]
+async fn signup_rejects_taken_username_and_email_case_insensitively() {
+    let app = spawn_app().await;
+    app.signup("alice_1").await;
+    let (status, body) = app
+        .post(SIGNUP, None, json!({"username": "ALICE_1", "email": "other@example.com", "password": "password1"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signup_username_taken", body);
+
+    let (status, body) = app
+        .post(SIGNUP, None, json!({"username": "alice_2", "email": "ALICE_1@example.COM", "password": "password1"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signup_email_taken", body);
+}
+
+#[tokio::test]
+async fn signup_validates_every_field() {
+    let app = spawn_app().await;
+    let (status, body) = app.post(SIGNUP, None, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signup_missing_fields", body);
+
+    let (status, body) = app
+        .post(SIGNUP, None, json!({"username": "ab", "email": "not-an-email", "password": "12345"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signup_invalid_fields", body);
+
+    let (status, body) = app
+        .post(SIGNUP, None, json!({"username": "bad name!", "email": "a@b.co", "password": "x".repeat(129)}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("signup_bad_characters_long_password", body);
+
+    let (status, _) = app.post(SIGNUP, None, json!({"username": "okname", "email": "a@b.co", "password": "x".repeat(128)})).await;
+    assert_eq!(status, StatusCode::CREATED, "128 characters is the limit, inclusive");
+}
+
+#[tokio::test]
+async fn concurrent_signups_of_one_name_create_one_account() {
+    let app = spawn_app().await;
+    let attempts = (0..6).map(|i| {
+        app.post(SIGNUP, None, json!({"username": "racer_x", "email": format!("r{i}@example.com"), "password": "password1"}))
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["errors"]["username"][0], "This username has been occupied.");
+    }
+}
+
+#[tokio::test]
+async fn signup_accepts_form_urlencoded() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}{SIGNUP}", app.address))
+        .form(&[("username", "formuser"), ("email", "form@example.com"), ("password", "password1")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn login_issues_a_new_token_and_keeps_password_case() {
+    let app = spawn_app().await;
+    let account = app.signup("bob_smith").await;
+    let (status, body) = app.post(LOGIN, None, json!({"username": "Bob_Smith", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["user"], json!({"id": account.id, "username": account.username}));
+    let token = body["token"].as_str().expect("token");
+    assert_ne!(token, account.token);
+    assert_eq!(app.get(STATUS, Some(token)).await.1["user"]["id"], account.id);
+
+    let (status, body) = app.post(LOGIN, None, json!({"username": "bob_smith", "password": "Correct Horse"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("login_wrong_password", body);
+}
+
+#[tokio::test]
+async fn login_errors() {
+    let app = spawn_app().await;
+    let (status, body) = app.post(LOGIN, None, json!({"username": "nobody_here", "password": "whatever1"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("login_unknown_user", body);
+
+    let (status, body) = app.post(LOGIN, None, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    insta::assert_json_snapshot!("login_missing_fields", body);
+}
+
+#[tokio::test]
+async fn logout_revokes_only_that_session() {
+    let app = spawn_app().await;
+    let account = app.signup("carol_c").await;
+    let (_, second) = app.post(LOGIN, None, json!({"username": "carol_c", "password": "correct horse"})).await;
+    let second = second["token"].as_str().expect("token").to_owned();
+
+    let (status, body) = app.post(LOGOUT, Some(&account.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"success": true}));
+
+    let (status, body) = app.get(STATUS, Some(&account.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    insta::assert_json_snapshot!("revoked_token", body);
+
+    let (status, body) = app.get(STATUS, Some(&second)).await;
+    assert_eq!(status, StatusCode::OK, "the other session stays valid");
+    assert_eq!(body["user"]["id"], account.id);
+}
+
+#[tokio::test]
+async fn logout_survives_a_redis_flush() {
+    let app = spawn_app().await;
+    let account = app.signup("dave_d1").await;
+    assert_eq!(app.get(STATUS, Some(&account.token)).await.0, StatusCode::OK);
+    app.post(LOGOUT, Some(&account.token), json!({})).await;
+    // Drop this test's cached session answers: the revocation must come from MySQL.
+    let client = redis::Client::open(app.config.redis_url.as_str()).expect("redis url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
+    assert!(!keys.is_empty(), "the session answer was cached");
+    let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
+    assert_eq!(app.get(STATUS, Some(&account.token)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logout_without_token_is_fine() {
+    let app = spawn_app().await;
+    let (status, body) = app.post(LOGOUT, None, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"success": true}));
+}
+
+#[tokio::test]
+async fn login_status_anonymous_reports_client_ip() {
+    let app = spawn_app().await;
+    let (status, body) = app.get(STATUS, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"has_logged_in": false, "ip": "127.0.0.1"}));
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_with_challenge() {
+    let app = spawn_app().await;
+    let account = app.signup("erin_e1").await;
+    let mut tampered = account.token.clone();
+    tampered.pop();
+    tampered.push(if account.token.ends_with('A') { 'B' } else { 'A' });
+    let foreign = rookery_shared::token::sign(
+        b"some other secret",
+        &rookery_shared::token::Claims {
+            user_id: rookery_shared::ids::UserId(account.id),
+            session_id: rookery_shared::ids::SessionId(1),
+            issued_at: 0,
+            expires_at: i64::MAX,
+        },
+    );
+    for (token, why) in [(tampered.as_str(), "tampered"), (foreign.as_str(), "foreign key"), ("garbage", "malformed")] {
+        let response = app
+            .client
+            .get(format!("{}{STATUS}", app.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{why}");
+        assert_eq!(response.headers().get("www-authenticate").map(|v| v.as_bytes()), Some(&b"Bearer"[..]));
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body, json!({"detail": "Invalid token."}), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn edge_session_check_is_not_for_direct_callers() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/internal/sessions/1", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"detail": "Not found."}));
+}
+
+#[tokio::test]
+async fn edge_assertion_identifies_the_user_and_client() {
+    use rookery_shared::{edge_assertion::EdgeAssertion, ids::{SessionId, UserId}};
+    let app = spawn_app().await;
+    let account = app.signup("frank_f1").await;
+    let now = rookery_origin::ids::now_micros() / 1_000_000;
+    let assertion = EdgeAssertion {
+        issued_at: now,
+        user: Some((UserId(account.id), SessionId(1))),
+        client_ip: "203.0.113.7".into(),
+        request_id: "edge-req-1".into(),
+    };
+    let send = |secret: &'static [u8]| {
+        let value = assertion.encode(secret, "GET", STATUS);
+        app.client.get(format!("{}{STATUS}", app.address)).header("x-rookery-edge", value).send()
+    };
+    let body: serde_json::Value = send(app.config.edge_secret.clone().leak().as_bytes()).await.expect("answer").json().await.expect("json");
+    assert_eq!(body["user"]["id"], account.id);
+    assert_eq!(body["ip"], "203.0.113.7");
+
+    // A forged assertion is ignored: the caller is anonymous, with its real address.
+    let body: serde_json::Value = send(b"not the edge secret").await.expect("answer").json().await.expect("json");
+    assert_eq!(body, json!({"has_logged_in": false, "ip": "127.0.0.1"}));
+}
