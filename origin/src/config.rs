@@ -36,6 +36,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Emit logs as JSON lines instead of human-readable text.
     pub log_json: bool,
+    /// Run the fanout consumers inside `serve` (the default); `origin worker` runs them on their own.
+    pub run_consumers: bool,
+    /// Followers per fanout delivery message.
+    pub fanout_batch_size: u32,
+    /// Authors with more followers than this are not pushed to timelines; their tweets are merged into
+    /// followers' pages at read time.
+    pub hybrid_threshold: u64,
+    /// Largest number of tweet ids kept per Redis timeline; older pages come from MySQL.
+    pub timeline_cap: usize,
 }
 
 impl Config {
@@ -60,6 +69,10 @@ impl Config {
             node_id: parse("NODE_ID", 0)?,
             max_body_bytes: parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: var("LOG_FORMAT").is_some_and(|v| v == "json"),
+            run_consumers: var("RUN_CONSUMERS").map_or(true, |v| !matches!(v.as_str(), "off" | "0" | "false")),
+            fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
+            hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
+            timeline_cap: parse("TIMELINE_CAP", 800)?,
         };
         config.validate()?;
         Ok(config)
@@ -77,6 +90,9 @@ impl Config {
         }
         if self.node_id > 15 {
             bail!("NODE_ID must be between 0 and 15");
+        }
+        if self.fanout_batch_size == 0 || self.timeline_cap < 40 {
+            bail!("FANOUT_BATCH_SIZE must be positive and TIMELINE_CAP at least 40");
         }
         if self.token_ttl_secs <= 0 {
             bail!("TOKEN_TTL_SECS must be positive");

@@ -58,6 +58,28 @@ fn now_ms() -> u64 {
     u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX).max(EPOCH_MS)
 }
 
+/// The creation time of the row with `id`, in microseconds since the Unix epoch: the id's millisecond.
+/// Deriving `created_at` from the id makes "newest first" and "by id" the same order, and turns
+/// timestamp filters into exact id ranges ([`id_below`], [`id_from_after`]).
+pub fn created_at_of(id: u64) -> i64 {
+    let ms = (id >> (NODE_BITS + SEQUENCE_BITS)) + EPOCH_MS;
+    i64::try_from(ms).unwrap_or(i64::MAX).saturating_mul(1_000)
+}
+
+/// The exclusive upper id bound of rows created strictly before `micros`.
+pub fn id_below(micros: i64) -> u64 {
+    // created_at < T  <=>  ms * 1000 < T  <=>  ms < ceil(T / 1000)
+    let ms = u64::try_from(micros.max(0)).unwrap_or_default().div_ceil(1_000);
+    IdGenerator::floor_for_ms(ms)
+}
+
+/// The inclusive lower id bound of rows created strictly after `micros`.
+pub fn id_from_after(micros: i64) -> u64 {
+    // created_at > T  <=>  ms * 1000 > T  <=>  ms >= floor(T / 1000) + 1
+    let ms = u64::try_from(micros.max(0)).unwrap_or_default() / 1_000 + 1;
+    IdGenerator::floor_for_ms(ms)
+}
+
 /// Microseconds since the Unix epoch, for `created_at` columns.
 pub fn now_micros() -> i64 {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -94,6 +116,18 @@ mod tests {
         let before = IdGenerator::floor_for_ms(now_ms());
         let id = IdGenerator::new(0).next();
         assert!(id >= before);
+    }
+
+    #[test]
+    fn timestamp_filters_are_exact_id_ranges() {
+        let ids = IdGenerator::new(0);
+        let id = ids.next();
+        let at = created_at_of(id);
+        assert_eq!(at % 1_000, 0);
+        assert!(id < id_below(at + 1), "created_at < at+1µs includes it");
+        assert!(id >= id_below(at), "created_at < at excludes it");
+        assert!(id >= id_from_after(at - 1), "created_at > at-1µs includes it");
+        assert!(id < id_from_after(at), "created_at > at excludes it");
     }
 
     #[test]

@@ -36,6 +36,10 @@ pub fn test_config() -> Config {
         node_id: 0,
         max_body_bytes: 64 * 1024,
         log_json: false,
+        run_consumers: true,
+        fanout_batch_size: 1000,
+        hybrid_threshold: 10_000,
+        timeline_cap: 800,
     }
 }
 

@@ -39,6 +39,7 @@ pub async fn insert_user(tx: &mut Transaction<'_, MySql>, user: &NewUser<'_>) ->
         .bind(user.now)
         .execute(&mut **tx)
         .await?;
+    sqlx::query("INSERT INTO user_stats (user_id) VALUES (?)").bind(user.id).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -1,0 +1,4 @@
+//! Follows: follow, unfollow, followers and followings lists. Following merges the followee's recent
+//! tweets into the follower's home timeline; unfollowing takes them out.
+
+pub mod store;

@@ -1,0 +1,4 @@
+//! The push-model newsfeed: Redis timelines filled by the fanout, rebuilt from MySQL when missing, with
+//! high-follower authors merged in at read time.
+
+pub mod timeline;

@@ -1,0 +1,236 @@
+//! Redis timelines: sorted sets of tweet ids scored by id (ids are time-ordered and below 2^53, so the
+//! double score is exact), newest kept, capped at `timeline_cap`.
+//!
+//! Two kinds share the format: a user's own tweets (`tl:u:{id}`) and a user's home feed (`tl:h:{id}`).
+//! The hash tag in braces keeps each user's keys in one Redis Cluster slot.
+//!
+//! Two marker members carry state without a second key:
+//! - `"0"` (score 0) says the set holds *every* item (nothing older exists). Trimming removes the lowest
+//!   ranks first, so the marker disappears exactly when items were dropped.
+//! - `"b"` (score -1) says the set is being rebuilt: writers already add to it, readers must not trust
+//!   it yet and read MySQL.
+//!
+//! Writers only add to timelines that exist ([`add`]): a missing timeline is rebuilt whole from MySQL on
+//! its next read, which is why adding to it partially would be wrong.
+
+use std::{sync::OnceLock, time::Duration};
+
+use redis::Script;
+use rookery_shared::ids::{TweetId, UserId};
+
+use crate::cache::Redis;
+
+const COMPLETE: &str = "0";
+const BUILDING: &str = "b";
+/// Timelines of users who do not read expire; a later read rebuilds them.
+pub const IDLE_TTL_SECS: u64 = 3 * 24 * 3600;
+const REBUILD_LOCK_MS: u64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The tweets a user wrote.
+    User,
+    /// What a user reads: their own tweets and those of the users they follow (pushed ones).
+    Home,
+}
+
+pub fn key(redis: &Redis, kind: Kind, user: UserId) -> String {
+    match kind {
+        Kind::User => redis.key(format_args!("tl:u:{{{user}}}")),
+        Kind::Home => redis.key(format_args!("tl:h:{{{user}}}")),
+    }
+}
+
+fn lock_key(redis: &Redis, kind: Kind, user: UserId) -> String {
+    format!("{}:lock", key(redis, kind, user))
+}
+
+/// `KEYS[1]` timeline, `ARGV[1]` cap, `ARGV[2..]` tweet ids: adds them only if the timeline exists, then
+/// trims it to the cap. Idempotent: adding an id twice changes nothing.
+fn add_script() -> &'static Script {
+    static SCRIPT: OnceLock<Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new(
+            r"
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+            redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 1))
+            return 1
+            ",
+        )
+    })
+}
+
+/// Adds `tweets` to the existing timelines of `users`, one pipelined round trip for all of them.
+#[tracing::instrument(skip_all, fields(users = users.len(), tweets = tweets.len()))]
+pub async fn add(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[TweetId], cap: usize) -> redis::RedisResult<()> {
+    if users.is_empty() || tweets.is_empty() {
+        return Ok(());
+    }
+    let mut conn = redis.conn().await?;
+    let script = add_script();
+    // Load once so the pipeline can use EVALSHA.
+    script.prepare_invoke().load_async(&mut conn).await?;
+    let mut pipe = redis::pipe();
+    for user in users {
+        let cmd = pipe.cmd("EVALSHA").arg(script.get_hash()).arg(1).arg(key(redis, kind, *user)).arg(cap);
+        for tweet in tweets {
+            cmd.arg(tweet.0);
+        }
+        cmd.ignore();
+    }
+    pipe.query_async::<()>(&mut conn).await
+}
+
+/// Removes `tweets` from the timelines of `users` (missing timelines are left missing).
+#[tracing::instrument(skip_all, fields(users = users.len(), tweets = tweets.len()))]
+pub async fn remove(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[TweetId]) -> redis::RedisResult<()> {
+    if users.is_empty() || tweets.is_empty() {
+        return Ok(());
+    }
+    let mut conn = redis.conn().await?;
+    let mut pipe = redis::pipe();
+    let members: Vec<u64> = tweets.iter().map(|t| t.0).collect();
+    for user in users {
+        pipe.cmd("ZREM").arg(key(redis, kind, *user)).arg(&members).ignore();
+    }
+    pipe.query_async::<()>(&mut conn).await
+}
+
+/// Pushes one tweet into the home timelines of `followers` (the fanout's delivery step).
+pub async fn deliver(redis: &Redis, tweet: TweetId, followers: &[UserId], cap: usize) -> redis::RedisResult<()> {
+    add(redis, Kind::Home, followers, &[tweet], cap).await
+}
+
+/// Takes one tweet out of the home timelines of `followers`.
+pub async fn retract(redis: &Redis, tweet: TweetId, followers: &[UserId]) -> redis::RedisResult<()> {
+    remove(redis, Kind::Home, followers, &[tweet]).await
+}
+
+pub async fn drop_timeline(redis: &Redis, kind: Kind, user: UserId) -> redis::RedisResult<()> {
+    let mut conn = redis.conn().await?;
+    redis::cmd("DEL").arg(key(redis, kind, user)).query_async(&mut conn).await
+}
+
+/// Which ids a page wants: strictly below `below`, at or above `from`, newest first, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub below: Option<u64>,
+    pub from: Option<u64>,
+    pub limit: usize,
+}
+
+/// What Redis could say about a window.
+#[derive(Debug)]
+pub enum Read {
+    /// The timeline answers the window exactly: these ids, newest first (at most `limit`).
+    Hit(Vec<u64>),
+    /// The timeline does not exist: rebuild it.
+    Missing,
+    /// The timeline exists but cannot answer this window (being rebuilt, or the window reaches past
+    /// what it holds): read MySQL.
+    Partial,
+}
+
+/// Reads a window in one round trip; refreshes the idle expiry.
+#[tracing::instrument(skip(redis))]
+pub async fn read(redis: &Redis, kind: Kind, user: UserId, window: Window) -> redis::RedisResult<Read> {
+    let key = key(redis, kind, user);
+    let max = window.below.map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+    let mut conn = redis.conn().await?;
+    // Markers score 0 and -1, below every id: reading past the last real item shows whether the set is
+    // complete; reading one item past the window proves it is covered.
+    let (items, exists, building): (Vec<(String, f64)>, bool, Option<f64>) = redis::pipe()
+        .cmd("ZREVRANGEBYSCORE").arg(&key).arg(&max).arg("-inf").arg("WITHSCORES").arg("LIMIT").arg(0).arg(window.limit + 1)
+        .cmd("EXISTS").arg(&key)
+        .cmd("ZSCORE").arg(&key).arg(BUILDING)
+        .cmd("EXPIRE").arg(&key).arg(IDLE_TTL_SECS).ignore()
+        .query_async(&mut conn)
+        .await?;
+    if !exists {
+        return Ok(Read::Missing);
+    }
+    if building.is_some() {
+        return Ok(Read::Partial);
+    }
+    let from = window.from.unwrap_or(0);
+    let mut ids = Vec::with_capacity(window.limit + 1);
+    for (member, score) in items {
+        if member == COMPLETE {
+            // Nothing older exists anywhere.
+            return Ok(Read::Hit(ids));
+        }
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "scores are ids below 2^53")]
+        let id = score as u64;
+        if id < from {
+            // Past the window's lower bound: the window is covered.
+            return Ok(Read::Hit(ids));
+        }
+        ids.push(id);
+    }
+    if ids.len() > window.limit {
+        // A full page plus one: enough to answer and to know there is more.
+        return Ok(Read::Hit(ids));
+    }
+    // The set ended, but older items may have been trimmed away: only MySQL knows.
+    Ok(Read::Partial)
+}
+
+/// Replaces the timeline with `ids` (newest first, as read from MySQL with a limit of cap + 1).
+/// Returns false without writing when another rebuild of the same timeline is under way.
+#[tracing::instrument(skip(redis, load))]
+pub async fn rebuild<F, Fut>(redis: &Redis, kind: Kind, user: UserId, cap: usize, load: F) -> anyhow::Result<Option<Vec<u64>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<u64>>>,
+{
+    let key = key(redis, kind, user);
+    let lock = lock_key(redis, kind, user);
+    let mut conn = redis.conn().await?;
+    let token = rand::random::<u64>().to_string();
+    let acquired: Option<String> = redis::cmd("SET").arg(&lock).arg(&token).arg("NX").arg("PX").arg(REBUILD_LOCK_MS).query_async(&mut conn).await?;
+    if acquired.is_none() {
+        return Ok(None);
+    }
+    // Open the timeline for writers first, so a tweet fanned out while MySQL is read is not lost.
+    redis::pipe()
+        .cmd("DEL").arg(&key).ignore()
+        .cmd("ZADD").arg(&key).arg(-1).arg(BUILDING).ignore()
+        .cmd("EXPIRE").arg(&key).arg(IDLE_TTL_SECS).ignore()
+        .query_async::<()>(&mut conn)
+        .await?;
+    let loaded = load().await;
+    let mut pipe = redis::pipe();
+    match &loaded {
+        Ok(ids) => {
+            for chunk in ids.iter().take(cap).collect::<Vec<_>>().chunks(500) {
+                let cmd = pipe.cmd("ZADD").arg(&key);
+                for id in chunk {
+                    cmd.arg(**id).arg(**id);
+                }
+                cmd.ignore();
+            }
+            if ids.len() <= cap {
+                pipe.cmd("ZADD").arg(&key).arg(0).arg(COMPLETE).ignore();
+            }
+            pipe.cmd("ZREM").arg(&key).arg(BUILDING).ignore();
+            pipe.cmd("ZREMRANGEBYRANK").arg(&key).arg(0).arg(-(i64::try_from(cap).unwrap_or(i64::MAX)) - 1).ignore();
+        }
+        // Leave nothing half-built behind.
+        Err(_) => {
+            pipe.cmd("DEL").arg(&key).ignore();
+        }
+    }
+    // Release the lock only if it is still ours.
+    pipe.cmd("EVAL")
+        .arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
+        .arg(1)
+        .arg(&lock)
+        .arg(&token)
+        .ignore();
+    pipe.query_async::<()>(&mut conn).await?;
+    loaded.map(Some)
+}
+
+/// How long callers should wait between polls while another process rebuilds (tests, tools).
+pub const REBUILD_POLL: Duration = Duration::from_millis(20);

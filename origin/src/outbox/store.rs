@@ -1,0 +1,61 @@
+//! SQL of the outbox table.
+
+use rookery_shared::ids::MAX_ID;
+use sqlx::{MySql, MySqlExecutor, Transaction};
+
+use crate::{events::Event, ids::IdGenerator};
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: u64,
+    pub topic: String,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// Adds `event` to the outbox inside the caller's transaction.
+#[tracing::instrument(skip(tx, ids))]
+pub async fn enqueue(tx: &mut Transaction<'_, MySql>, ids: &IdGenerator, event: &Event) -> anyhow::Result<()> {
+    let id = ids.next();
+    debug_assert!(id <= MAX_ID);
+    sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(event.topic())
+        .bind(serde_json::to_string(event)?)
+        .bind(crate::ids::now_micros())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Locks up to `limit` of the oldest rows for this relay; rows other relays hold are skipped, so several
+/// origin processes can relay at once without publishing a row twice.
+#[tracing::instrument(skip(tx))]
+pub async fn claim(tx: &mut Transaction<'_, MySql>, limit: u32) -> sqlx::Result<Vec<OutboxRow>> {
+    sqlx::query_as("SELECT id, topic, payload, created_at FROM outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+/// Removes rows the broker has confirmed.
+#[tracing::instrument(skip_all, fields(count = ids.len()))]
+pub async fn delete(tx: &mut Transaction<'_, MySql>, ids: &[u64]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut query = sqlx::QueryBuilder::new("DELETE FROM outbox WHERE id IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")").build().execute(&mut **tx).await.map(drop)
+}
+
+/// `(rows waiting, age of the oldest in microseconds)`, for metrics and tests.
+pub async fn backlog(db: impl MySqlExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+    let (count, oldest): (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox")
+        .fetch_one(db)
+        .await?;
+    Ok((count, oldest.map_or(0, |t| (crate::ids::now_micros() - t).max(0))))
+}
