@@ -18,6 +18,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod fanout;
 pub mod friendships;
 pub mod health;
 pub mod ids;
@@ -28,6 +29,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod testing;
+pub mod worker;
 
 pub use config::Config;
 pub use startup::Application;

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 use crate::state::AppState;
@@ -19,6 +19,27 @@ pub struct Metrics {
     pub registry: Registry,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
+    /// Outbox rows not yet confirmed by the broker (sampled by the relay).
+    pub outbox_backlog: IntGauge,
+    /// Age of the oldest outbox row, in seconds (0 when empty).
+    pub outbox_oldest_age: Gauge,
+    /// Events the broker confirmed, by topic.
+    pub events_published: IntCounterVec,
+    /// What the planner decided per event: `pushed`, `pulled` (author above the threshold) or `gone`.
+    pub fanout_plans: IntCounterVec,
+    /// Timeline writes: followers × tweets, by action (`add`, `remove`).
+    pub fanout_deliveries: IntCounterVec,
+    /// Delivery messages applied, by action.
+    pub fanout_batches: IntCounterVec,
+    /// Messages this process rejected to the dead-letter queue, by queue.
+    pub dead_lettered: IntCounterVec,
+    /// Messages waiting in the dead-letter queue (sampled with a passive declare).
+    pub dead_queue_depth: IntGauge,
+    /// Messages received again after a failed attempt, by queue.
+    pub redeliveries: IntCounterVec,
+    /// Timeline reads by kind (`home`, `user`) and source: `hit` (Redis answered), `rebuild` (missing,
+    /// rebuilt from MySQL), `mysql` (Redis could not answer the window), `redis_down`.
+    pub timeline_reads: IntCounterVec,
 }
 
 impl Metrics {
@@ -33,9 +54,63 @@ impl Metrics {
                 .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
             &["method", "route"],
         )?;
+        let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
+        let outbox_oldest_age =
+            Gauge::new("outbox_oldest_age_seconds", "Age of the oldest outbox row waiting for the relay")?;
+        let events_published =
+            IntCounterVec::new(Opts::new("events_published_total", "Events confirmed by RabbitMQ, by topic"), &["topic"])?;
+        let fanout_plans = IntCounterVec::new(
+            Opts::new("fanout_plans_total", "Events the fanout planner handled, by outcome"),
+            &["outcome"],
+        )?;
+        let fanout_deliveries = IntCounterVec::new(
+            Opts::new("fanout_deliveries_total", "Home-timeline writes (followers x tweets), by action"),
+            &["action"],
+        )?;
+        let fanout_batches = IntCounterVec::new(
+            Opts::new("fanout_delivery_batches_total", "Fanout delivery messages applied, by action"),
+            &["action"],
+        )?;
+        let dead_lettered = IntCounterVec::new(
+            Opts::new("dead_lettered_total", "Messages rejected to the dead-letter queue, by queue"),
+            &["queue"],
+        )?;
+        let dead_queue_depth = IntGauge::new("dead_queue_depth", "Messages waiting in the dead-letter queue")?;
+        let redeliveries = IntCounterVec::new(
+            Opts::new("redeliveries_total", "Messages received again after a failed attempt, by queue"),
+            &["queue"],
+        )?;
+        let timeline_reads = IntCounterVec::new(
+            Opts::new("timeline_reads_total", "Timeline reads by kind and by what answered them"),
+            &["kind", "source"],
+        )?;
+        registry.register(Box::new(timeline_reads.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
-        Ok(Self { registry, http_requests, http_duration })
+        registry.register(Box::new(outbox_backlog.clone()))?;
+        registry.register(Box::new(outbox_oldest_age.clone()))?;
+        registry.register(Box::new(events_published.clone()))?;
+        registry.register(Box::new(fanout_plans.clone()))?;
+        registry.register(Box::new(fanout_deliveries.clone()))?;
+        registry.register(Box::new(fanout_batches.clone()))?;
+        registry.register(Box::new(dead_lettered.clone()))?;
+        registry.register(Box::new(dead_queue_depth.clone()))?;
+        registry.register(Box::new(redeliveries.clone()))?;
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            outbox_backlog,
+            outbox_oldest_age,
+            events_published,
+            fanout_plans,
+            fanout_deliveries,
+            fanout_batches,
+            dead_lettered,
+            dead_queue_depth,
+            redeliveries,
+            timeline_reads,
+        })
     }
 
     pub fn render(&self) -> String {

@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     Router, ServiceExt,
 };
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::{
@@ -25,6 +25,7 @@ use crate::{
     accounts, auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
     metrics::{self, Metrics},
     state::AppState,
+    worker::Background,
 };
 
 pub struct Application {
@@ -36,20 +37,9 @@ impl Application {
     /// Connects to MySQL (creating and migrating the database), prepares Redis and RabbitMQ clients and
     /// binds the listener. Redis and RabbitMQ may be down: the application starts and degrades.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        config.validate()?;
-        let db = db::connect_and_migrate(&config).await?;
-        let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("while binding {}", config.listen))?;
-        let state = AppState {
-            db,
-            redis,
-            broker: Broker::new(&config.amqp_url),
-            ids: Arc::new(IdGenerator::new(config.node_id)),
-            metrics: Arc::new(Metrics::new()?),
-            config: Arc::new(config),
-        };
+        let listen = config.listen;
+        let state = connect(config).await?;
+        let listener = TcpListener::bind(listen).await.with_context(|| format!("while binding {listen}"))?;
         Ok(Self { listener, state })
     }
 
@@ -71,8 +61,7 @@ impl Application {
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         let shutdown = CancellationToken::new();
-        let mut tasks = JoinSet::new();
-        tasks.spawn(state.broker.clone().supervise(shutdown.clone()));
+        let background = Background::start(&state, shutdown.clone(), state.config.run_consumers);
 
         let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
         let stop = shutdown.clone();
@@ -86,11 +75,27 @@ impl Application {
             })
             .await
             .context("while serving HTTP")?;
-        shutdown.cancel();
-        while tasks.join_next().await.is_some() {}
+        background.finish().await;
         tracing::info!("origin stopped");
         Ok(())
     }
+}
+
+/// Connects to MySQL (creating and migrating the database) and prepares the Redis and RabbitMQ clients:
+/// the state the server and `origin worker` share.
+pub(crate) async fn connect(config: Config) -> anyhow::Result<AppState> {
+    config.validate()?;
+    let db = db::connect_and_migrate(&config).await?;
+    let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
+    Ok(AppState {
+        db,
+        redis,
+        broker: Broker::new(&config.amqp_url),
+        ids: Arc::new(IdGenerator::new(config.node_id)),
+        metrics: Arc::new(Metrics::new()?),
+        outbox_notify: Arc::new(Notify::new()),
+        config: Arc::new(config),
+    })
 }
 
 /// The full HTTP surface with its middleware.
@@ -133,7 +138,7 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for ctrl-c");

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sqlx::MySqlPool;
+use tokio::sync::Notify;
 
 use crate::{broker::Broker, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics};
 
@@ -19,4 +20,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// This instance's Prometheus registry.
     pub metrics: Arc<Metrics>,
+    /// Wakes the outbox relay: call `notify_one()` after committing a transaction that enqueued events, so
+    /// they are published at once instead of at the relay's next poll.
+    pub outbox_notify: Arc<Notify>,
 }

@@ -1,12 +1,19 @@
 //! Support for tests that run real origins: a configuration with its own database, Redis key prefix and
 //! RabbitMQ names, and the clean-up that removes all three.
 
+use std::time::Duration;
+
+use lapin::{
+    options::{ExchangeDeleteOptions, QueueDeleteOptions},
+    Connection, ConnectionProperties,
+};
 use redis::AsyncCommands;
 
 use crate::{
     cache::Redis,
     config::{Config, DEV_EDGE_SECRET, DEV_TOKEN_SECRET},
     db,
+    fanout::topology::Names,
 };
 
 impl Config {
@@ -43,8 +50,10 @@ pub fn test_config() -> Config {
     }
 }
 
-/// Drops the test's database and deletes its Redis keys.
+/// Drops the test's database, deletes its Redis keys and (best effort: the broker may be down) its
+/// RabbitMQ exchanges and queues.
 pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
+    delete_broker_objects(config).await;
     db::drop_database(config).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
     let mut conn = redis.conn().await?;
@@ -60,4 +69,35 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
         conn.del::<_, ()>(keys).await?;
     }
     Ok(())
+}
+
+/// Deletes every exchange and queue named under the test's `amqp_prefix` (see [`Names`]). Failures are
+/// only logged: a test that stopped the broker must still be able to drop its database.
+async fn delete_broker_objects(config: &Config) {
+    let names = Names::new(&config.amqp_prefix);
+    let result = tokio::time::timeout(Duration::from_secs(10), async {
+        let connection = Connection::connect(&config.amqp_url, ConnectionProperties::default()).await?;
+        // A failed delete closes its channel, so each gets its own.
+        for queue in names.queues() {
+            let channel = connection.create_channel().await?;
+            if let Err(error) = channel.queue_delete(queue, QueueDeleteOptions::default()).await {
+                tracing::warn!(queue, %error, "could not delete a test queue");
+            }
+            let _ = channel.close(200, "cleaned up").await;
+        }
+        for exchange in names.exchanges() {
+            let channel = connection.create_channel().await?;
+            if let Err(error) = channel.exchange_delete(exchange, ExchangeDeleteOptions::default()).await {
+                tracing::warn!(exchange, %error, "could not delete a test exchange");
+            }
+            let _ = channel.close(200, "cleaned up").await;
+        }
+        connection.close(200, "cleaned up").await
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "could not clean up the test's RabbitMQ objects"),
+        Err(_) => tracing::warn!("cleaning up the test's RabbitMQ objects timed out"),
+    }
 }

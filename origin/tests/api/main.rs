@@ -3,5 +3,6 @@
 
 mod accounts;
 mod errors;
+mod fanout;
 mod health;
 mod helpers;

@@ -1,0 +1,180 @@
+//! The relay: moves outbox rows to RabbitMQ and deletes them once the broker has confirmed them.
+//!
+//! Each round claims a batch in a MySQL transaction (`FOR UPDATE SKIP LOCKED`, so several origins relay
+//! side by side), publishes the whole batch on a publisher-confirm channel, waits for all confirms at once
+//! and only then deletes the rows and commits. Any failure rolls back: the rows stay and are published
+//! again later. A row can therefore reach the broker twice, never zero times; consumers are idempotent.
+//!
+//! While RabbitMQ is down rows accumulate (writes keep working) and the relay waits for the broker's next
+//! connection. It never decides what an event means; it only moves bytes.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use futures::FutureExt;
+use lapin::{
+    options::{BasicPublishOptions, ConfirmSelectOptions},
+    publisher_confirm::Confirmation,
+    BasicProperties, Channel, Connection,
+};
+use tokio::time::{interval, sleep, timeout, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    fanout::topology::{self, Names},
+    outbox::store::{self, OutboxRow},
+    state::AppState,
+};
+
+/// Rows per transaction: enough to amortise the round trips, small enough to keep locks short.
+const BATCH: u32 = 200;
+/// How long the relay sleeps when nobody wakes it.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often the backlog gauges are refreshed.
+const SAMPLE_EVERY: Duration = Duration::from_secs(1);
+/// A broker that has not confirmed a batch by then is treated as failed (the batch is retried).
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after a failed round before trying again.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// Relays until `shutdown`; a batch being published when it fires is finished first.
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    let names = Names::new(&state.config.amqp_prefix);
+    let mut sample = interval(SAMPLE_EVERY);
+    sample.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        let connection = tokio::select! {
+            connection = state.broker.connected(&shutdown) => match connection {
+                Some(connection) => connection,
+                None => return,
+            },
+            // Keep the gauges current while the broker is away: that is when they matter.
+            _ = sample.tick() => {
+                sample_backlog(&state).await;
+                continue;
+            }
+        };
+        match relay_on(&state, &connection, &names, &shutdown, &mut sample).await {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "outbox relay failed; retrying"),
+        }
+        tokio::select! {
+            () = sleep(RETRY_AFTER) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Relays over one connection until `shutdown` (`Ok`) or a failure (`Err`, to retry on a fresh channel).
+async fn relay_on(
+    state: &AppState,
+    connection: &Connection,
+    names: &Names,
+    shutdown: &CancellationToken,
+    sample: &mut Interval,
+) -> anyhow::Result<()> {
+    let channel = connection.create_channel().await.context("while opening the relay channel")?;
+    let result = async {
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .context("while enabling publisher confirms")?;
+        // Declaring the queues too (not only the exchange) means nothing the relay publishes can be
+        // dropped as unroutable, even when no consumer has started yet.
+        topology::declare(&channel, names).await?;
+        tracing::info!("outbox relay publishing");
+        while !shutdown.is_cancelled() {
+            let relayed = relay_batch(state, &channel, names).await?;
+            // While catching up the loop never idles, so sample here too when a sample is due.
+            if sample.tick().now_or_never().is_some() {
+                sample_backlog(state).await;
+            }
+            if relayed < BATCH as usize {
+                // Drained (or the rest is locked by another relay): wait for news.
+                tokio::select! {
+                    () = state.outbox_notify.notified() => {}
+                    () = sleep(IDLE_POLL) => {}
+                    _ = sample.tick() => sample_backlog(state).await,
+                    () = shutdown.cancelled() => {}
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // Best effort: a channel that failed may already be gone.
+    let _ = timeout(Duration::from_secs(1), channel.close(200, "relay stopping")).await;
+    result
+}
+
+/// One round: claim, publish, confirm, delete, commit. Returns the number of rows relayed.
+#[tracing::instrument(skip_all)]
+async fn relay_batch(state: &AppState, channel: &Channel, names: &Names) -> anyhow::Result<usize> {
+    let mut tx = state.db.begin().await.context("while starting the relay transaction")?;
+    let rows = store::claim(&mut tx, BATCH).await.context("while claiming outbox rows")?;
+    if rows.is_empty() {
+        tx.rollback().await.context("while ending an empty relay round")?;
+        return Ok(0);
+    }
+    if let Err(error) = publish(channel, &names.events, &rows).await {
+        // The rows stay for the next round.
+        let _ = tx.rollback().await;
+        return Err(error);
+    }
+    let ids: Vec<u64> = rows.iter().map(|row| row.id).collect();
+    store::delete(&mut tx, &ids).await.context("while deleting relayed outbox rows")?;
+    tx.commit().await.context("while committing relayed outbox rows")?;
+    for row in &rows {
+        state.metrics.events_published.with_label_values(&[row.topic.as_str()]).inc();
+    }
+    tracing::debug!(count = rows.len(), "relayed outbox rows");
+    Ok(rows.len())
+}
+
+/// Publishes every row, then waits for all their confirms together.
+async fn publish(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> anyhow::Result<()> {
+    let mut pending = Vec::with_capacity(rows.len());
+    for row in rows {
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/json".into())
+            .with_message_id(row.id.to_string().into());
+        // Mandatory: a message no queue takes comes back, and the round fails instead of losing it.
+        let options = BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() };
+        let confirm = channel
+            .basic_publish(exchange, &row.topic, options, row.payload.as_bytes(), properties)
+            .await
+            .with_context(|| format!("while publishing outbox row {}", row.id))?;
+        pending.push(confirm);
+    }
+    await_confirms(pending).await
+}
+
+/// Waits for the broker to confirm every publish; a nack, a returned message or a timeout fails all.
+pub(crate) async fn await_confirms(pending: Vec<lapin::publisher_confirm::PublisherConfirm>) -> anyhow::Result<()> {
+    let confirmations = timeout(CONFIRM_TIMEOUT, futures::future::join_all(pending))
+        .await
+        .context("timed out waiting for publisher confirms")?;
+    for confirmation in confirmations {
+        match confirmation.context("while waiting for a publisher confirm")? {
+            Confirmation::Ack(None) => {}
+            Confirmation::Ack(Some(returned)) => {
+                bail!("the broker returned an unroutable message: {}", returned.reply_text)
+            }
+            Confirmation::Nack(_) => bail!("the broker refused a message"),
+            Confirmation::NotRequested => bail!("the channel is not in confirm mode"),
+        }
+    }
+    Ok(())
+}
+
+async fn sample_backlog(state: &AppState) {
+    match store::backlog(&state.db).await {
+        Ok((rows, oldest_micros)) => {
+            state.metrics.outbox_backlog.set(rows);
+            #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
+            state.metrics.outbox_oldest_age.set(oldest_micros as f64 / 1e6);
+        }
+        Err(error) => tracing::debug!(%error, "could not sample the outbox backlog"),
+    }
+}
