@@ -1,13 +1,14 @@
 //! Support for tests that run real origins: a configuration with its own database, Redis key prefix and
 //! RabbitMQ names, and the clean-up that removes all three.
 
-use std::time::Duration;
+use std::{str::FromStr, time::Duration};
 
 use lapin::{
     options::{ExchangeDeleteOptions, QueueDeleteOptions},
     Connection, ConnectionProperties,
 };
 use redis::AsyncCommands;
+use sqlx::{mysql::MySqlConnectOptions, Connection as _, MySqlConnection};
 
 use crate::{
     cache::Redis,
@@ -54,6 +55,7 @@ pub fn test_config() -> Config {
 /// RabbitMQ exchanges and queues.
 pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     delete_broker_objects(config).await;
+    end_connections(config).await?;
     db::drop_database(config).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
     let mut conn = redis.conn().await?;
@@ -100,4 +102,25 @@ async fn delete_broker_objects(config: &Config) {
         Ok(Err(error)) => tracing::warn!(%error, "could not clean up the test's RabbitMQ objects"),
         Err(_) => tracing::warn!("cleaning up the test's RabbitMQ objects timed out"),
     }
+}
+
+/// Ends every connection still open on the test's database. A test stops its origin abruptly, and the
+/// origin may be inside a transaction at that moment (the outbox relay opens one every poll); that
+/// transaction's metadata locks would make `DROP DATABASE` wait forever.
+async fn end_connections(config: &Config) -> anyhow::Result<()> {
+    let name = config.database_name()?;
+    let server = MySqlConnectOptions::from_str(&config.server_url()?)?;
+    let mut conn = MySqlConnection::connect_with(&server).await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+    )
+    .bind(name)
+    .fetch_all(&mut conn)
+    .await?;
+    for id in ids {
+        // It may have ended by itself in the meantime.
+        let _ = sqlx::query(&format!("KILL CONNECTION {id}")).execute(&mut conn).await;
+    }
+    conn.close().await.ok();
+    Ok(())
 }

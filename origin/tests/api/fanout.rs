@@ -444,3 +444,29 @@ async fn origin_worker_runs_the_fanout_alone_and_stops_cleanly() {
     assert!(matches!(finished, Ok(Ok(Ok(())))), "the worker did not stop cleanly: {finished:?}");
     f.assert_drained().await;
 }
+
+#[tokio::test]
+async fn teardown_is_not_blocked_by_a_transaction_left_open() {
+    let _broker = BROKER.read().await;
+    let f = fanout_app(|_| {}).await;
+    // Like the relay caught mid-round when its origin is stopped: an open transaction holding locks.
+    let mut tx = f.db.begin().await.expect("a transaction");
+    outbox::store::claim(&mut tx, 10).await.expect("a claim");
+    let config = f.app.config.clone();
+    let Fanout { app, .. } = f;
+    let dropped = std::thread::spawn(move || drop(app));
+    let deadline = Instant::now() + PATIENCE;
+    while !dropped.is_finished() {
+        assert!(Instant::now() < deadline, "dropping the database waited on the open transaction");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dropped.join().expect("the teardown did not panic");
+    assert!(tx.rollback().await.is_err(), "the connection was ended");
+    let server = MySqlPool::connect(&config.server_url().expect("a server URL")).await.expect("the server");
+    let left: Option<String> = sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+        .bind(config.database_name().expect("a name"))
+        .fetch_optional(&server)
+        .await
+        .expect("a query");
+    assert_eq!(left, None);
+}
