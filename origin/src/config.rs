@@ -49,7 +49,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let dev_mode = var("ROOKERY_ENV").map_or(true, |v| v == "dev" || v == "development" || v == "test");
+        let dev_mode = var("ROOKERY_ENV").is_none_or(|v| v == "dev" || v == "development" || v == "test");
         let config = Self {
             listen: var("LISTEN_ADDR")
                 .unwrap_or_else(|| "127.0.0.1:8000".into())
@@ -65,11 +65,11 @@ impl Config {
             edge_secret: var("EDGE_SECRET").unwrap_or_else(|| DEV_EDGE_SECRET.into()),
             token_ttl_secs: parse("TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             dev_mode,
-            rate_limits: var("RATE_LIMITS").map_or(true, |v| !matches!(v.as_str(), "off" | "0" | "false")),
+            rate_limits: var("RATE_LIMITS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
             node_id: parse("NODE_ID", 0)?,
             max_body_bytes: parse("MAX_BODY_BYTES", 64 * 1024)?,
             log_json: var("LOG_FORMAT").is_some_and(|v| v == "json"),
-            run_consumers: var("RUN_CONSUMERS").map_or(true, |v| !matches!(v.as_str(), "off" | "0" | "false")),
+            run_consumers: var("RUN_CONSUMERS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,

@@ -133,6 +133,6 @@ mod tests {
     #[test]
     fn lasts_past_2090() {
         let ms_2090 = 3_786_912_000_000u64;
-        assert!(((ms_2090 - EPOCH_MS) << 12 | 0xFFF) <= MAX_ID);
+        assert!(((ms_2090 - EPOCH_MS) << 12) + 0xFFF <= MAX_ID);
     }
 }
