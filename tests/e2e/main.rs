@@ -1,1 +1,7 @@
+//! End-to-end tests: the edge worker under `wrangler dev` in front of a real origin (or a stub origin
+//! where the test is about the edge alone). Needs MySQL, Redis and RabbitMQ as the origin's own tests
+//! do, `npm ci`, and the edge tools (`make edge-tools`); the harness builds the worker itself.
 
+mod accounts;
+mod forwarding;
+mod harness;
