@@ -55,3 +55,57 @@ impl Redis {
         redis::cmd("PING").query_async::<String>(&mut conn).await.map(drop)
     }
 }
+
+/// JSON object caching: one MGET for many keys, one pipelined SET EX for many values. Failures are
+/// reported as misses (reads) or ignored (writes): the caller always has MySQL to fall back on.
+impl Redis {
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let fetched: redis::RedisResult<Vec<Option<String>>> = async {
+            let mut conn = self.conn().await?;
+            redis::cmd("MGET").arg(keys).query_async(&mut conn).await
+        }
+        .await;
+        match fetched {
+            Ok(values) => values
+                .into_iter()
+                .map(|v| v.and_then(|text| serde_json::from_str(&text).ok()))
+                .collect(),
+            Err(error) => {
+                tracing::debug!(%error, "object cache unavailable");
+                keys.iter().map(|_| None).collect()
+            }
+        }
+    }
+
+    pub async fn set_json<T: serde::Serialize>(&self, entries: &[(String, T)], ttl_secs: u64) {
+        if entries.is_empty() {
+            return;
+        }
+        let result: redis::RedisResult<()> = async {
+            let mut conn = self.conn().await?;
+            let mut pipe = redis::pipe();
+            for (key, value) in entries {
+                if let Ok(text) = serde_json::to_string(value) {
+                    pipe.cmd("SET").arg(key).arg(text).arg("EX").arg(ttl_secs).ignore();
+                }
+            }
+            pipe.query_async(&mut conn).await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::debug!(%error, "could not fill the object cache");
+        }
+    }
+
+    /// Deletes keys; returns the error so writers can decide whether to retry.
+    pub async fn delete(&self, keys: &[String]) -> redis::RedisResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn().await?;
+        redis::cmd("DEL").arg(keys).query_async(&mut conn).await
+    }
+}

@@ -45,6 +45,8 @@ pub struct Config {
     pub hybrid_threshold: u64,
     /// Largest number of tweet ids kept per Redis timeline; older pages come from MySQL.
     pub timeline_cap: usize,
+    /// Base of the absolute URLs the origin gives out for media (what clients can reach).
+    pub public_url: String,
 }
 
 impl Config {
@@ -73,6 +75,7 @@ impl Config {
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,
+            public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8000".into()),
         };
         config.validate()?;
         Ok(config)

@@ -66,3 +66,26 @@ where
             .map_err(|e| ApiError::BadRequest(format!("Invalid query string - {e}")))
     }
 }
+
+/// A numeric id from the path. Anything that is not a positive id within 2^53 is an unknown object
+/// (404), as a URL pattern would treat it.
+pub struct IdPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for IdPath<T>
+where
+    S: Send + Sync,
+    T: From<u64>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let id: u64 = raw.parse().map_err(|_| ApiError::NotFound)?;
+        if id == 0 || id > rookery_shared::ids::MAX_ID {
+            return Err(ApiError::NotFound);
+        }
+        Ok(IdPath(T::from(id)))
+    }
+}

@@ -25,11 +25,14 @@ pub mod ids;
 pub mod metrics;
 pub mod newsfeed;
 pub mod outbox;
+pub mod pagination;
+pub mod profiles;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod testing;
 pub mod worker;
+pub mod tweets;
 
 pub use config::Config;
 pub use startup::Application;

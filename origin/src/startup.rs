@@ -22,7 +22,7 @@ use tower_http::{
 };
 
 use crate::{
-    accounts, auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
+    accounts, auth, friendships, newsfeed, tweets, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
     metrics::{self, Metrics},
     state::AppState,
     worker::Background,
@@ -103,6 +103,9 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .merge(accounts::router())
+        .merge(tweets::router())
+        .merge(friendships::router())
+        .merge(newsfeed::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })

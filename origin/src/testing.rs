@@ -48,6 +48,7 @@ pub fn test_config() -> Config {
         fanout_batch_size: 1000,
         hybrid_threshold: 10_000,
         timeline_cap: 800,
+        public_url: "http://127.0.0.1:8000".into(),
     }
 }
 

@@ -7,7 +7,7 @@
 //! - [`edge_assertion`]: the signed header with which the edge tells the origin whom it authenticated.
 //! - [`error`]: the contract's error envelopes.
 //! - [`ids`], [`timestamp`]: id newtypes and the contract's datetime format.
-//! - [`accounts`], [`pagination`]: request and response bodies; [`internal`]: edge-to-origin calls.
+//! - [`accounts`], [`users`], [`tweets`], [`friendships`], [`pagination`]: request and response bodies; [`internal`]: edge-to-origin calls.
 //!
 //! A request through the edge: the client sends `Authorization: Bearer <token>`; the edge checks it with
 //! [`token::verify`], asks the origin (cached for a few seconds) whether the session is still live, and
@@ -17,11 +17,14 @@
 pub mod accounts;
 pub mod edge_assertion;
 pub mod error;
+pub mod friendships;
 pub mod ids;
 pub mod internal;
 pub mod pagination;
 pub mod timestamp;
 pub mod token;
+pub mod tweets;
+pub mod users;
 
 /// Header carrying the request id from the edge to the origin and back to the client.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -11,6 +11,19 @@ pub struct EndlessPage<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The query of an endless page. Names are the contract's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PageQuery {
+    /// `created_at__lt`: the newest items strictly older than this datetime.
+    #[serde(rename = "created_at__lt")]
+    pub created_at_lt: Option<String>,
+    /// `created_at__gt`: every item strictly newer than this datetime (wins over `created_at__lt`).
+    #[serde(rename = "created_at__gt")]
+    pub created_at_gt: Option<String>,
+    /// The page after the one that returned this `next_cursor`.
+    pub cursor: Option<String>,
+}
+
 /// Page size of endless pages.
 pub const PAGE_SIZE: usize = 20;
 

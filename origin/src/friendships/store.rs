@@ -123,6 +123,11 @@ pub async fn follower_batch(db: impl MySqlExecutor<'_>, user: UserId, after: u64
     .await
 }
 
+/// `user`'s follower count as this transaction sees it (after its own changes).
+pub async fn followers_count_in(tx: &mut Transaction<'_, MySql>, user: UserId) -> sqlx::Result<u64> {
+    followers_count(&mut **tx, user).await
+}
+
 #[tracing::instrument(skip(db))]
 pub async fn followers_count(db: impl MySqlExecutor<'_>, user: UserId) -> sqlx::Result<u64> {
     let count: Option<u32> = sqlx::query_scalar("SELECT followers_count FROM user_stats WHERE user_id = ?")

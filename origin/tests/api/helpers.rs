@@ -74,6 +74,67 @@ impl TestApp {
     }
 }
 
+/// Typed helpers for the social endpoints.
+impl TestApp {
+    pub async fn post_tweet(&self, author: &Account, content: &str) -> Value {
+        let (status, body) = self.post("/api/tweets/", Some(&author.token), json!({"content": content})).await;
+        assert_eq!(status, StatusCode::CREATED, "tweet by {}: {body}", author.username);
+        body
+    }
+
+    pub async fn follow(&self, follower: &Account, followee: &Account) {
+        let (status, body) = self.post(&format!("/api/friendships/{}/follow/", followee.id), Some(&follower.token), json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{} follows {}: {body}", follower.username, followee.username);
+    }
+
+    /// One newsfeed page for `reader` with the raw query string `query` ("" for the first page).
+    pub async fn feed(&self, reader: &Account, query: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/newsfeeds/?{query}"), Some(&reader.token)).await;
+        assert_eq!(status, StatusCode::OK, "feed of {}: {body}", reader.username);
+        body
+    }
+
+    /// Every item id of a paged list, following `next_cursor` until the end.
+    pub async fn collect_ids(&self, path: &str, token: Option<&str>) -> Vec<u64> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        let separator = if path.contains('?') { '&' } else { '?' };
+        for _ in 0..1000 {
+            let url = match &cursor {
+                Some(c) => format!("{path}{separator}cursor={c}"),
+                None => path.to_owned(),
+            };
+            let (status, body) = self.get(&url, token).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {body}");
+            for item in body["results"].as_array().expect("results") {
+                ids.push(item["id"].as_u64().or_else(|| item["user"]["id"].as_u64()).expect("an id"));
+            }
+            if body["has_next_page"] != true {
+                assert!(body["next_cursor"].is_null());
+                return ids;
+            }
+            cursor = Some(body["next_cursor"].as_str().expect("a cursor").to_owned());
+        }
+        panic!("more than 1000 pages");
+    }
+
+    /// Polls `check` until it returns true or `seconds` pass.
+    pub async fn eventually<F, Fut>(&self, seconds: u64, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        while tokio::time::Instant::now() < deadline {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
 impl Drop for TestApp {
     /// Stops the server and removes the test's database and keys, even when the test failed.
     fn drop(&mut self) {

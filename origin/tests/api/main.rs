@@ -4,5 +4,8 @@
 mod accounts;
 mod errors;
 mod fanout;
+mod friendships;
 mod health;
 mod helpers;
+mod newsfeed;
+mod tweets;

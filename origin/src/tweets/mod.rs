@@ -1,0 +1,8 @@
+//! Tweets: create, detail, delete, and a user's tweets with endless pagination; `service::hydrate` turns
+//! tweet ids into the `Tweet` shape for every list and feed.
+
+pub mod routes;
+pub mod service;
+pub mod store;
+
+pub use routes::router;

@@ -1,0 +1,172 @@
+//! Tweet rules: validation, the write path (MySQL transaction with its outbox event, then the author's
+//! own timelines), deletion everywhere, and hydration of ids into the API's `Tweet` shape.
+
+use std::collections::HashMap;
+
+use rookery_shared::{
+    ids::{TweetId, UserId},
+    pagination::EndlessPage,
+    timestamp::Timestamp,
+    tweets::Tweet,
+};
+
+use super::store::{self, TweetRow};
+use crate::{
+    auth::AuthUser,
+    error::{ApiError, Result},
+    events::Event,
+    ids::created_at_of,
+    newsfeed::{self, timeline::{self, Kind, Window}},
+    outbox, pagination, profiles,
+    state::AppState,
+};
+
+const TWEET_CACHE_SECS: u64 = 3600;
+
+pub fn validate_content(content: Option<&str>) -> Result<String> {
+    let Some(content) = content else {
+        return Err(ApiError::field("content", "This field is required."));
+    };
+    let count = content.chars().count();
+    if count < 6 {
+        return Err(ApiError::field("content", "Ensure this field has at least 6 characters."));
+    }
+    if count > 140 {
+        return Err(ApiError::field("content", "Ensure this field has no more than 140 characters."));
+    }
+    Ok(content.to_owned())
+}
+
+/// Stores the tweet and its fanout event in one transaction, then puts it into the author's own
+/// timelines so the author sees it on the next read. Followers get it from the fanout.
+pub async fn create(state: &AppState, author: AuthUser, content: String) -> Result<Tweet> {
+    let id = TweetId(state.ids.next());
+    let mut tx = state.db.begin().await?;
+    store::insert(&mut tx, id, author.user_id, &content, created_at_of(id.0)).await?;
+    outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetCreated { tweet_id: id, author_id: author.user_id }).await?;
+    tx.commit().await?;
+    state.outbox_notify.notify_one();
+
+    let cap = state.config.timeline_cap;
+    let (own, tweet) = ([author.user_id], [id]);
+    let (user_tl, home_tl) = tokio::join!(
+        timeline::add(&state.redis, Kind::User, &own, &tweet, cap),
+        timeline::add(&state.redis, Kind::Home, &own, &tweet, cap),
+    );
+    if user_tl.is_err() || home_tl.is_err() {
+        // The timelines may now lack the tweet: drop them so the next read rebuilds them from MySQL.
+        forget_timelines(state, author.user_id).await;
+    }
+    tracing::info!(tweet_id = %id, "tweet created");
+    let row = TweetRow { id, user_id: author.user_id, content, likes_count: 0, comments_count: 0 };
+    let mut tweets = assemble(state, Some(author.user_id), vec![row]).await?;
+    tweets.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new tweet's author is missing")))
+}
+
+/// Deletes the owner's tweet: gone from MySQL at once (lists and feeds skip ids that no longer resolve),
+/// out of the author's timelines now and out of followers' timelines through the fanout.
+pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()> {
+    let Some(author) = store::author(&state.db, id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    if author != user.user_id {
+        return Err(ApiError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    if !store::delete(&mut tx, id, author).await? {
+        return Err(ApiError::NotFound);
+    }
+    outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetDeleted { tweet_id: id, author_id: author }).await?;
+    tx.commit().await?;
+    state.outbox_notify.notify_one();
+
+    let (own, tweet) = ([author], [id]);
+    let (a, b) = tokio::join!(
+        timeline::remove(&state.redis, Kind::User, &own, &tweet),
+        timeline::remove(&state.redis, Kind::Home, &own, &tweet),
+    );
+    if a.is_err() || b.is_err() {
+        forget_timelines(state, author).await;
+    }
+    forget(state, &[id]).await;
+    tracing::info!(tweet_id = %id, "tweet deleted");
+    Ok(())
+}
+
+async fn forget_timelines(state: &AppState, user: UserId) {
+    for kind in [Kind::User, Kind::Home] {
+        if let Err(error) = timeline::drop_timeline(&state.redis, kind, user).await {
+            tracing::warn!(%error, user_id = %user, "could not drop a timeline; it expires by itself");
+        }
+    }
+}
+
+/// A user's tweets, newest first, from their Redis timeline (MySQL beyond it or without Redis).
+pub async fn list_by_user(state: &AppState, viewer: Option<UserId>, user: UserId, window: Window) -> Result<EndlessPage<Tweet>> {
+    let ids = newsfeed::service::window_ids(state, Kind::User, user, window).await?;
+    let tweets = hydrate(state, viewer, &ids).await?;
+    Ok(pagination::page(tweets, &window, |t| t.id.0))
+}
+
+pub async fn detail(state: &AppState, viewer: Option<UserId>, id: TweetId) -> Result<Tweet> {
+    hydrate(state, viewer, &[id.0]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// The `Tweet` shapes of `ids`, in the same order; ids that no longer exist (deleted) are skipped.
+pub async fn hydrate(state: &AppState, viewer: Option<UserId>, ids: &[u64]) -> Result<Vec<Tweet>> {
+    let rows = rows(state, ids).await?;
+    assemble(state, viewer, rows).await
+}
+
+/// Tweet rows through the object cache: one MGET, misses from one MySQL query.
+async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
+    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, TweetId(*id))).collect();
+    let cached: Vec<Option<TweetRow>> = state.redis.get_json(&keys).await;
+    let missing: Vec<TweetId> = ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
+    let mut loaded: HashMap<TweetId, TweetRow> = HashMap::new();
+    if !missing.is_empty() {
+        let fetched = store::by_ids(&state.db, &missing).await?;
+        let fill: Vec<(String, TweetRow)> = fetched.iter().map(|row| (cache_key(state, row.id), row.clone())).collect();
+        state.redis.set_json(&fill, TWEET_CACHE_SECS).await;
+        loaded = fetched.into_iter().map(|row| (row.id, row)).collect();
+    }
+    Ok(ids
+        .iter()
+        .zip(cached)
+        .filter_map(|(id, hit)| hit.or_else(|| loaded.remove(&TweetId(*id))))
+        .collect())
+}
+
+async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>) -> Result<Vec<Tweet>> {
+    let _ = viewer; // has_liked arrives with likes.
+    let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
+    let users = profiles::service::users(state, &authors).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let user = users.get(&row.user_id)?.clone();
+            Some(Tweet {
+                id: row.id,
+                user,
+                created_at: Timestamp(created_at_of(row.id.0)),
+                content: row.content,
+                comments_count: u64::from(row.comments_count),
+                likes_count: u64::from(row.likes_count),
+                has_liked: false,
+                photo_urls: Vec::new(),
+            })
+        })
+        .collect())
+}
+
+fn cache_key(state: &AppState, id: TweetId) -> String {
+    state.redis.key(format_args!("tweet:{id}"))
+}
+
+/// Drops cached tweet rows after they changed.
+pub async fn forget(state: &AppState, ids: &[TweetId]) {
+    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, *id)).collect();
+    if let Err(error) = state.redis.delete(&keys).await {
+        tracing::warn!(%error, "could not drop cached tweets; they expire by themselves");
+    }
+}

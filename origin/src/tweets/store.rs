@@ -1,0 +1,108 @@
+//! SQL of tweets.
+
+use rookery_shared::ids::{TweetId, UserId};
+use serde::{Deserialize, Serialize};
+use sqlx::{MySql, MySqlExecutor, Transaction};
+
+/// A tweet row; also the cached form (`tweet:{id}` in Redis).
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct TweetRow {
+    pub id: TweetId,
+    pub user_id: UserId,
+    pub content: String,
+    pub likes_count: u32,
+    pub comments_count: u32,
+}
+
+#[tracing::instrument(skip(tx, content))]
+pub async fn insert(tx: &mut Transaction<'_, MySql>, id: TweetId, user: UserId, content: &str, created_at: i64) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(user)
+        .bind(content)
+        .bind(created_at)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE user_stats SET tweets_count = tweets_count + 1 WHERE user_id = ?")
+        .bind(user)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// Deletes the tweet if `user` wrote it; `Ok(false)` otherwise.
+#[tracing::instrument(skip(tx))]
+pub async fn delete(tx: &mut Transaction<'_, MySql>, id: TweetId, user: UserId) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("DELETE FROM tweets WHERE id = ? AND user_id = ?")
+        .bind(id)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if deleted {
+        sqlx::query("UPDATE user_stats SET tweets_count = GREATEST(CAST(tweets_count AS SIGNED) - 1, 0) WHERE user_id = ?")
+            .bind(user)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(deleted)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn author(db: impl MySqlExecutor<'_>, id: TweetId) -> sqlx::Result<Option<UserId>> {
+    sqlx::query_scalar("SELECT user_id FROM tweets WHERE id = ?").bind(id).fetch_optional(db).await
+}
+
+#[tracing::instrument(skip_all, fields(count = ids.len()))]
+pub async fn by_ids(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Result<Vec<TweetRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::new(
+        "SELECT id, user_id, content, likes_count, comments_count FROM tweets WHERE id IN (",
+    );
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    query.build_query_as().fetch_all(db).await
+}
+
+/// Ids of `user`'s tweets in `[from, below)`, newest first.
+#[tracing::instrument(skip(db))]
+pub async fn ids_by_user(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+    sqlx::query_scalar("SELECT id FROM tweets WHERE user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?")
+        .bind(user)
+        .bind(below)
+        .bind(from)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Ids of the tweets in `user`'s home feed (their own and their followees') in `[from, below)`, newest
+/// first: the source of truth the Redis home timeline is rebuilt from.
+#[tracing::instrument(skip(db))]
+pub async fn ids_for_home(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM ( \
+           (SELECT t.id FROM friendships f JOIN tweets t ON t.user_id = f.to_user_id \
+             WHERE f.from_user_id = ? AND t.id < ? AND t.id >= ? ORDER BY t.id DESC LIMIT ?) \
+           UNION ALL \
+           (SELECT id FROM tweets WHERE user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?) \
+         ) feed ORDER BY id DESC LIMIT ?",
+    )
+    .bind(user)
+    .bind(below)
+    .bind(from)
+    .bind(limit)
+    .bind(user)
+    .bind(below)
+    .bind(from)
+    .bind(limit)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
