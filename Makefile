@@ -1,6 +1,39 @@
-# Rookery build entry points.
+# Rookery build entry points. The two that matter: `make run` and `make test` (see README.md).
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+SHELL := /bin/bash
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-unit test-origin origin-release services bench lint
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## setup: everything a fresh machine needs: wasm target, worker-build, wasm-bindgen-cli, npm packages
+setup: edge-tools node_modules/.package-lock.json .dev.vars
+
+## run: set up, build, migrate, then serve the origin on :8000 and the edge on :8787 (RATE_LIMITS=off honoured)
+run: setup services edge origin-release
+	bash scripts/run.sh
+
+## test: every test: unit, origin integration (real MySQL/Redis/RabbitMQ), edge end to end under wrangler dev
+test: setup services edge
+	cargo build -p rookery-shared --target wasm32-unknown-unknown
+	cargo test -p rookery-edge
+	cargo test --workspace --exclude rookery-edge
+
+## services: make sure MySQL/MariaDB, Redis and RabbitMQ answer locally (starts the ones that do not)
+services:
+	bash scripts/services.sh
+
+origin-release:
+	cargo build --release -p rookery-origin
+
+## lint: clippy on the native crates and on the worker for wasm32
+lint:
+	cargo clippy --workspace --exclude rookery-edge --all-targets
+	cargo clippy -p rookery-edge --target wasm32-unknown-unknown
 
 # ---------------------------------------------------------------------------------------------------
 # Edge worker (Rust → Wasm via worker-build, run by wrangler). Nothing here downloads from GitHub:
