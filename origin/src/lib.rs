@@ -24,6 +24,7 @@ pub mod health;
 pub mod ids;
 pub mod metrics;
 pub mod newsfeed;
+pub mod ops;
 pub mod outbox;
 pub mod pagination;
 pub mod profiles;

@@ -1,7 +1,14 @@
 //! `origin`: the Rookery origin server and its operations commands.
 
 use clap::{Parser, Subcommand};
-use rookery_origin::{db, telemetry, worker::Worker, Application, Config};
+use rookery_origin::{
+    db,
+    ops::{feeds, seed},
+    startup, telemetry,
+    worker::Worker,
+    Application, Config,
+};
+use rookery_shared::ids::UserId;
 
 #[derive(Parser)]
 #[command(name = "origin", version, about = "The Rookery origin server and its operations commands")]
@@ -18,6 +25,26 @@ enum Command {
     Worker,
     /// Create the database if missing and apply the migrations, then exit.
     Migrate,
+    /// Timeline maintenance.
+    Feeds {
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
+    /// Fill the database with demo or benchmark data (users, a skewed follow graph, tweets).
+    Seed(seed::SeedOptions),
+}
+
+#[derive(Subcommand)]
+enum FeedsCommand {
+    /// Rebuild Redis timelines from MySQL.
+    Rebuild {
+        /// Only this user's timelines.
+        #[arg(long, conflicts_with = "all")]
+        user: Option<u64>,
+        /// Every user's timelines.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[tokio::main]
@@ -31,6 +58,35 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             db::connect_and_migrate(&config).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Feeds { command: FeedsCommand::Rebuild { user, all } } => {
+            let state = startup::connect(config).await?;
+            match (user, all) {
+                (Some(user), _) => feeds::rebuild_user(&state, UserId(user)).await?,
+                (None, true) => {
+                    let count = feeds::rebuild_all(&state, true).await?;
+                    println!("rebuilt the timelines of {count} users");
+                }
+                (None, false) => anyhow::bail!("say --user ID or --all"),
+            }
+            Ok(())
+        }
+        Command::Seed(options) => {
+            let state = startup::connect(config).await?;
+            let started = std::time::Instant::now();
+            let report = seed::run(&state, &options, true).await?;
+            println!(
+                "seeded {} users, {} follows, {} tweets in {:.1} s (password of every seeded user: {})",
+                report.users.len(),
+                report.follows,
+                report.tweets,
+                started.elapsed().as_secs_f64(),
+                seed::SEED_PASSWORD
+            );
+            if options.tokens > 0 {
+                println!("{} bearer tokens written to {}", options.tokens.min(report.users.len()), options.tokens_out.display());
+            }
             Ok(())
         }
     }

@@ -83,7 +83,7 @@ impl Application {
 
 /// Connects to MySQL (creating and migrating the database) and prepares the Redis and RabbitMQ clients:
 /// the state the server and `origin worker` share.
-pub(crate) async fn connect(config: Config) -> anyhow::Result<AppState> {
+pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let db = db::connect_and_migrate(&config).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;

@@ -28,13 +28,7 @@ pub async fn window_ids(state: &AppState, kind: Kind, user: UserId, window: Wind
         }
         Ok(Read::Missing) => {
             state.metrics.timeline_reads.with_label_values(&[kind_label(kind), "rebuild"]).inc();
-            let cap = state.config.timeline_cap;
-            let limit = u32::try_from(cap + 1).unwrap_or(u32::MAX);
-            let rebuilt = timeline::rebuild(&state.redis, kind, user, cap, || async move {
-                Ok(mysql_ids(state, kind, user, u64::MAX, 0, limit).await?)
-            })
-            .await;
-            if let Err(error) = rebuilt {
+            if let Err(error) = rebuild(state, kind, user).await {
                 tracing::warn!(error = format!("{error:#}"), user_id = %user, "timeline rebuild failed");
             }
         }
@@ -48,6 +42,17 @@ pub async fn window_ids(state: &AppState, kind: Kind, user: UserId, window: Wind
     }
     let (below, from, limit) = pagination::bounds(&window);
     Ok(mysql_ids(state, kind, user, below, from, limit).await?)
+}
+
+/// Rebuilds a timeline from MySQL. `Ok(false)` when another process is rebuilding it right now.
+pub async fn rebuild(state: &AppState, kind: Kind, user: UserId) -> anyhow::Result<bool> {
+    let cap = state.config.timeline_cap;
+    let limit = u32::try_from(cap + 1).unwrap_or(u32::MAX);
+    let rebuilt = timeline::rebuild(&state.redis, kind, user, cap, || async move {
+        Ok(mysql_ids(state, kind, user, u64::MAX, 0, limit).await?)
+    })
+    .await?;
+    Ok(rebuilt.is_some())
 }
 
 async fn mysql_ids(state: &AppState, kind: Kind, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {

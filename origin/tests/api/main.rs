@@ -8,4 +8,5 @@ mod friendships;
 mod health;
 mod helpers;
 mod newsfeed;
+mod ops;
 mod tweets;
