@@ -39,7 +39,8 @@ pub enum ApiError {
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("rate limited")]
-    RateLimited { retry_after_secs: u64 },
+    /// 429 with `Retry-After` and the decision's `RateLimit-*` headers.
+    RateLimited { retry_after_secs: u64, headers: Vec<(&'static str, String)> },
     /// A dependency the request needs is unreachable.
     #[error("unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
@@ -89,8 +90,9 @@ impl IntoResponse for ApiError {
                 Json(Failure::message("Request body is too large.")),
             )
                 .into_response(),
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs, headers } => {
                 let mut response = detail(StatusCode::TOO_MANY_REQUESTS, messages::RATE_LIMITED);
+                crate::ratelimit::set_headers(&mut response, &headers);
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }

@@ -7,7 +7,7 @@
 //! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`].
 //!
 //! A request passes: request-id and trace layers → [`metrics::track`] → [`auth::identify`] (edge assertion or
-//! bearer token) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
+//! bearer token) → [`ratelimit::enforce`] (direct callers only) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
 
 pub mod accounts;
 pub mod auth;
@@ -28,6 +28,7 @@ pub mod ops;
 pub mod outbox;
 pub mod pagination;
 pub mod profiles;
+pub mod ratelimit;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 use crate::state::AppState;
@@ -40,6 +40,10 @@ pub struct Metrics {
     /// Timeline reads by kind (`home`, `user`) and source: `hit` (Redis answered), `rebuild` (missing,
     /// rebuilt from MySQL), `mysql` (Redis could not answer the window), `redis_down`.
     pub timeline_reads: IntCounterVec,
+    /// Direct requests refused with 429, by rate-limit scope (edge traffic is limited at the edge).
+    pub rate_limited: IntCounterVec,
+    /// Direct requests let through unchecked because Redis could not answer (the limiter fails open).
+    pub rate_limit_unchecked: IntCounter,
 }
 
 impl Metrics {
@@ -84,6 +88,16 @@ impl Metrics {
             Opts::new("timeline_reads_total", "Timeline reads by kind and by what answered them"),
             &["kind", "source"],
         )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new("rate_limited_total", "Direct requests refused by the rate limits, by scope"),
+            &["scope"],
+        )?;
+        let rate_limit_unchecked = IntCounter::new(
+            "rate_limit_unchecked_total",
+            "Direct requests admitted without a rate-limit check because Redis was unavailable",
+        )?;
+        registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(rate_limit_unchecked.clone()))?;
         registry.register(Box::new(timeline_reads.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -110,6 +124,8 @@ impl Metrics {
             dead_queue_depth,
             redeliveries,
             timeline_reads,
+            rate_limited,
+            rate_limit_unchecked,
         })
     }
 

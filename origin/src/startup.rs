@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })
+        .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -9,4 +9,5 @@ mod health;
 mod helpers;
 mod newsfeed;
 mod ops;
+mod ratelimit;
 mod tweets;
