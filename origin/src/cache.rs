@@ -9,6 +9,11 @@ use std::{sync::Arc, time::Duration};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
+/// What an invalidated object-cache key holds for a moment (see [`Redis::invalidate`]).
+const INVALIDATED: &str = "!";
+/// Longer than any read takes between loading a row from MySQL and filling the cache with it.
+pub const INVALIDATION_MS: u64 = 5_000;
+
 #[derive(Clone)]
 pub struct Redis {
     client: redis::Client,
@@ -98,6 +103,43 @@ impl Redis {
         if let Err(error) = result {
             tracing::debug!(%error, "could not fill the object cache");
         }
+    }
+
+    /// Like [`Redis::set_json`], but never overwrites: a key that holds a value or an invalidation
+    /// marker (see [`Redis::invalidate`]) is left alone.
+    pub async fn fill_json<T: serde::Serialize>(&self, entries: &[(String, T)], ttl_secs: u64) {
+        if entries.is_empty() {
+            return;
+        }
+        let result: redis::RedisResult<()> = async {
+            let mut conn = self.conn().await?;
+            let mut pipe = redis::pipe();
+            for (key, value) in entries {
+                if let Ok(text) = serde_json::to_string(value) {
+                    pipe.cmd("SET").arg(key).arg(text).arg("EX").arg(ttl_secs).arg("NX").ignore();
+                }
+            }
+            pipe.query_async(&mut conn).await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::debug!(%error, "could not fill the object cache");
+        }
+    }
+
+    /// Drops cached objects after a write committed, and keeps them out for [`INVALIDATION_MS`]: the
+    /// marker is not JSON (reads miss) and [`Redis::fill_json`] will not replace it, so a reader that
+    /// loaded the row before the commit cannot put its stale copy back.
+    pub async fn invalidate(&self, keys: &[String]) -> redis::RedisResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn().await?;
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("SET").arg(key).arg(INVALIDATED).arg("PX").arg(INVALIDATION_MS).ignore();
+        }
+        pipe.query_async(&mut conn).await
     }
 
     /// Deletes keys; returns the error so writers can decide whether to retry.

@@ -47,6 +47,14 @@ pub struct Config {
     pub timeline_cap: usize,
     /// Base of the absolute URLs the origin gives out for media (what clients can reach).
     pub public_url: String,
+    /// Uploaded media: a local directory (`MEDIA_DIR`), unless `media_url` names an object store.
+    pub media_dir: std::path::PathBuf,
+    /// An object-store URL such as `s3://bucket/prefix` (`MEDIA_URL`); its options come from `MEDIA_S3_*`.
+    pub media_url: Option<String>,
+    /// `MEDIA_S3_ENDPOINT=…` becomes `("aws_endpoint", …)`, and so on; values are never logged.
+    pub media_options: crate::media::store::Options,
+    /// Largest accepted upload, per file.
+    pub media_max_bytes: usize,
 }
 
 impl Config {
@@ -76,6 +84,10 @@ impl Config {
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,
             public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8000".into()),
+            media_dir: var("MEDIA_DIR").unwrap_or_else(|| "./var/media".into()).into(),
+            media_url: var("MEDIA_URL"),
+            media_options: crate::media::store::Options::from_env("MEDIA_S3_"),
+            media_max_bytes: parse("MEDIA_MAX_BYTES", 5 * 1024 * 1024)?,
         };
         config.validate()?;
         Ok(config)
@@ -96,6 +108,9 @@ impl Config {
         }
         if self.fanout_batch_size == 0 || self.timeline_cap < 40 {
             bail!("FANOUT_BATCH_SIZE must be positive and TIMELINE_CAP at least 40");
+        }
+        if self.media_max_bytes == 0 {
+            bail!("MEDIA_MAX_BYTES must be positive");
         }
         if self.token_ttl_secs <= 0 {
             bail!("TOKEN_TTL_SECS must be positive");

@@ -23,6 +23,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A page number past the last page (404, as Django REST framework answers).
+    #[error("invalid page")]
+    InvalidPage,
     #[error("method {0} not allowed")]
     MethodNotAllowed(String),
     #[error("unsupported media type {0}")]
@@ -75,6 +78,7 @@ impl IntoResponse for ApiError {
             Self::InvalidToken => with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, messages::INVALID_TOKEN)),
             Self::Forbidden => detail(StatusCode::FORBIDDEN, messages::FORBIDDEN),
             Self::NotFound => detail(StatusCode::NOT_FOUND, messages::NOT_FOUND),
+            Self::InvalidPage => detail(StatusCode::NOT_FOUND, "Invalid page."),
             Self::MethodNotAllowed(method) => {
                 detail(StatusCode::METHOD_NOT_ALLOWED, &messages::method_not_allowed(&method))
             }

@@ -22,7 +22,7 @@ use tower_http::{
 };
 
 use crate::{
-    accounts, auth, friendships, newsfeed, tweets, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
+    accounts, auth, comments, friendships, likes, media, newsfeed, notifications, profiles, tweets, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
     metrics::{self, Metrics},
     state::AppState,
     worker::Background,
@@ -94,6 +94,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         ids: Arc::new(IdGenerator::new(config.node_id)),
         metrics: Arc::new(Metrics::new()?),
         outbox_notify: Arc::new(Notify::new()),
+        media: media::store::open(&config)?,
         config: Arc::new(config),
     })
 }
@@ -103,9 +104,14 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .merge(accounts::router())
-        .merge(tweets::router())
+        .merge(tweets::router(&state.config))
         .merge(friendships::router())
         .merge(newsfeed::router())
+        .merge(comments::router())
+        .merge(likes::router())
+        .merge(notifications::router())
+        .merge(profiles::router(&state.config))
+        .merge(media::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })

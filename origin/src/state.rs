@@ -23,4 +23,6 @@ pub struct AppState {
     /// Wakes the outbox relay: call `notify_one()` after committing a transaction that enqueued events, so
     /// they are published at once instead of at the relay's next poll.
     pub outbox_notify: Arc<Notify>,
+    /// Uploaded images (a local directory or an S3-compatible store); a trait object so deployments pick.
+    pub media: Arc<dyn object_store::ObjectStore>,
 }

@@ -49,6 +49,10 @@ pub fn test_config() -> Config {
         hybrid_threshold: 10_000,
         timeline_cap: 800,
         public_url: "http://127.0.0.1:8000".into(),
+        media_dir: std::env::temp_dir().join(format!("rookery_test_media_{tag}")),
+        media_url: None,
+        media_options: crate::media::store::Options::default(),
+        media_max_bytes: 5 * 1024 * 1024,
     }
 }
 
@@ -70,6 +74,12 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     };
     if !keys.is_empty() {
         conn.del::<_, ()>(keys).await?;
+    }
+    if config.media_url.is_none() {
+        match std::fs::remove_dir_all(&config.media_dir) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::future::Future;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, fanout, outbox::relay, startup, state::AppState};
+use crate::{config::Config, fanout, notifications, outbox::relay, startup, state::AppState};
 
 /// The running background tasks of one process.
 pub struct Background {
@@ -31,6 +31,7 @@ impl Background {
         tasks.spawn(relay::run(state.clone(), shutdown.clone()));
         if consumers {
             tasks.spawn(fanout::run(state.clone(), shutdown.clone()));
+            tasks.spawn(notifications::consumer::run(state.clone(), shutdown.clone()));
         }
         Self { shutdown, tasks, broker_stop, broker }
     }

@@ -8,7 +8,9 @@
 //! - [`error`]: the contract's error envelopes.
 //! - [`ids`], [`timestamp`]: id newtypes and the contract's datetime format.
 //! - [`ratelimit`]: the rate-limit table and the sliding-window rule the edge and the origin both apply.
-//! - [`accounts`], [`users`], [`tweets`], [`friendships`], [`pagination`]: request and response bodies; [`internal`]: edge-to-origin calls.
+//! - [`accounts`], [`users`], [`tweets`], [`friendships`], [`comments`], [`likes`], [`notifications`],
+//!   [`profiles`], [`pagination`]: request and response bodies; [`input`]: loosely typed body scalars;
+//!   [`internal`]: edge-to-origin calls.
 //!
 //! A request through the edge: the client sends `Authorization: Bearer <token>`; the edge checks it with
 //! [`token::verify`], asks the origin (cached for a few seconds) whether the session is still live, and
@@ -16,12 +18,17 @@
 //! only when its signature checks out; direct callers are authenticated from the bearer token itself.
 
 pub mod accounts;
+pub mod comments;
 pub mod edge_assertion;
 pub mod error;
 pub mod friendships;
 pub mod ids;
+pub mod input;
 pub mod internal;
+pub mod likes;
+pub mod notifications;
 pub mod pagination;
+pub mod profiles;
 pub mod ratelimit;
 pub mod timestamp;
 pub mod token;

@@ -32,3 +32,12 @@ pub struct NewsFeedItem {
     pub created_at: Timestamp,
     pub tweet: Tweet,
 }
+
+/// `GET /api/tweets/<id>/`: the tweet with its comments (oldest first) and likes (newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TweetDetail {
+    #[serde(flatten)]
+    pub tweet: Tweet,
+    pub comments: Vec<crate::comments::Comment>,
+    pub likes: Vec<crate::likes::Like>,
+}

@@ -10,7 +10,7 @@
 //! crash, a broker restart or a retry) are harmless. What keeps failing ends in `{prefix}.dead`. This
 //! module never serves reads; the read side (and pulling high-follower authors) is `newsfeed`'s.
 
-mod consumer;
+pub(crate) mod consumer;
 pub mod delivery;
 mod planner;
 mod store;

@@ -46,6 +46,8 @@ async fn plan(state: &AppState, names: &Names, channel: &Channel, event: &Event)
     let (tweet, author, action) = match *event {
         Event::TweetCreated { tweet_id, author_id } => (tweet_id, author_id, Action::Add),
         Event::TweetDeleted { tweet_id, author_id } => (tweet_id, author_id, Action::Remove),
+        // Not routed to the plan queue; nothing to plan if one arrives anyway.
+        Event::NotificationRequested { .. } => return Ok("ignored"),
     };
     if action == Action::Add {
         let followers = friendships::store::followers_count(&state.db, author)

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! {p}.events (topic) --tweet.created, tweet.deleted--> {p}.fanout.plan --planner--> {p}.fanout.deliver
+//!        |--notification.requested--> {p}.notifications --notifications::consumer--> MySQL
 //!                                                            |                            |
 //!                                 rejected or delivered too often (x-delivery-limit)      |
 //!                                                            v                            v
@@ -34,6 +35,8 @@ pub struct Names {
     pub plan: String,
     /// Delivery batches (published to the default exchange, routing key = this name).
     pub deliver: String,
+    /// Notification requests, for the notification consumer.
+    pub notify: String,
     /// Dead-letter exchange and queue (same name; the exchange is a fanout).
     pub dead: String,
 }
@@ -44,13 +47,14 @@ impl Names {
             events: format!("{prefix}.events"),
             plan: format!("{prefix}.fanout.plan"),
             deliver: format!("{prefix}.fanout.deliver"),
+            notify: format!("{prefix}.notifications"),
             dead: format!("{prefix}.dead"),
         }
     }
 
     /// Queues to delete when a deployment (a test) is torn down.
-    pub fn queues(&self) -> [&str; 3] {
-        [&self.plan, &self.deliver, &self.dead]
+    pub fn queues(&self) -> [&str; 4] {
+        [&self.plan, &self.deliver, &self.notify, &self.dead]
     }
 
     /// Exchanges to delete when a deployment (a test) is torn down.
@@ -85,7 +89,7 @@ pub async fn declare(channel: &Channel, names: &Names) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("while binding queue {}", names.dead))?;
 
-    for work in [&names.plan, &names.deliver] {
+    for work in [&names.plan, &names.deliver, &names.notify] {
         channel
             .queue_declare(work, queue, work_queue_args(&names.dead))
             .await
@@ -97,6 +101,11 @@ pub async fn declare(channel: &Channel, names: &Names) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("while binding {} to {topic}", names.plan))?;
     }
+    let topic = crate::events::NOTIFICATION_TOPIC;
+    channel
+        .queue_bind(&names.notify, &names.events, topic, QueueBindOptions::default(), FieldTable::default())
+        .await
+        .with_context(|| format!("while binding {} to {topic}", names.notify))?;
     Ok(())
 }
 

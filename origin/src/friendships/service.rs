@@ -1,11 +1,12 @@
 //! Follow rules and the timeline side effects of following: the followee's recent tweets are merged into
-//! the follower's home timeline, and taken out again on unfollow.
+//! the follower's home timeline, and taken out again on unfollow. A new follow notifies the followee.
 
 use std::collections::HashSet;
 
 use rookery_shared::{
     friendships::FriendshipItem,
     ids::{TweetId, UserId},
+    notifications::TargetType,
     pagination::EndlessPage,
     timestamp::Timestamp,
 };
@@ -16,6 +17,7 @@ use crate::{
     error::{ApiError, Result},
     ids::created_at_of,
     newsfeed::{self, timeline::{self, Kind, Window}},
+    notifications::{self, verb::Verb},
     pagination, profiles,
     state::AppState,
     tweets,
@@ -34,7 +36,18 @@ pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<Frie
         return Err(ApiError::field("message", "You have already followed this user."));
     }
     let followers = store::followers_count_in(&mut tx, to).await?;
+    let followed_you = notifications::service::Request {
+        recipient: to,
+        actor: user.user_id,
+        verb: Verb::Followed,
+        target_type: TargetType::User,
+        target_id: user.user_id.0,
+    };
+    let notified = notifications::service::request(&mut tx, state, followed_you).await?;
     tx.commit().await?;
+    if notified {
+        state.outbox_notify.notify_one();
+    }
     if followers == state.config.hybrid_threshold + 1 {
         threshold_crossed(state, to, Crossing::Up).await;
     }

@@ -1,6 +1,6 @@
 //! SQL of profiles joined with their users.
 
-use rookery_shared::ids::UserId;
+use rookery_shared::ids::{ProfileId, UserId};
 use sqlx::MySqlExecutor;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,4 +25,36 @@ pub async fn users_with_profiles(db: impl MySqlExecutor<'_>, ids: &[UserId]) -> 
     }
     query.push(")");
     query.build_query_as().fetch_all(db).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: ProfileId,
+    pub user_id: UserId,
+    pub nickname: Option<String>,
+    pub avatar_key: Option<String>,
+}
+
+const PROFILE_COLUMNS: &str = "id, user_id, nickname, avatar_key";
+
+#[tracing::instrument(skip(db))]
+pub async fn profile(db: impl MySqlExecutor<'_>, id: ProfileId) -> sqlx::Result<Option<ProfileRow>> {
+    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?")).bind(id).fetch_optional(db).await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn profile_of(db: impl MySqlExecutor<'_>, user: UserId) -> sqlx::Result<Option<ProfileRow>> {
+    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = ?")).bind(user).fetch_optional(db).await
+}
+
+#[tracing::instrument(skip(db, row))]
+pub async fn update(db: impl MySqlExecutor<'_>, row: &ProfileRow, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE profiles SET nickname = ?, avatar_key = ?, updated_at = ? WHERE id = ?")
+        .bind(&row.nickname)
+        .bind(&row.avatar_key)
+        .bind(now)
+        .bind(row.id)
+        .execute(db)
+        .await
+        .map(drop)
 }

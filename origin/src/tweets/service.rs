@@ -7,7 +7,7 @@ use rookery_shared::{
     ids::{TweetId, UserId},
     pagination::EndlessPage,
     timestamp::Timestamp,
-    tweets::Tweet,
+    tweets::{CreateTweet, Tweet, TweetDetail},
 };
 
 use super::store::{self, TweetRow};
@@ -15,7 +15,10 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, Result},
     events::Event,
+    comments,
     ids::created_at_of,
+    likes::{self, store::ContentType},
+    media::{self, form::UploadForm, key::Folder, service::Image},
     newsfeed::{self, timeline::{self, Kind, Window}},
     outbox, pagination, profiles,
     state::AppState,
@@ -37,14 +40,64 @@ pub fn validate_content(content: Option<&str>) -> Result<String> {
     Ok(content.to_owned())
 }
 
+/// The content and photos of a `POST /api/tweets/`, every problem reported at once.
+pub fn validate_upload(state: &AppState, form: &UploadForm<CreateTweet>) -> Result<(String, Vec<Image>)> {
+    let mut errors = std::collections::BTreeMap::new();
+    let content = match validate_content(form.fields.content.as_deref()) {
+        Ok(content) => Some(content),
+        Err(ApiError::Invalid(fields)) => {
+            errors.extend(fields);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let files: Vec<_> = form.files_in("files").collect();
+    let mut photos = Vec::with_capacity(files.len());
+    if form.file_count > media::service::MAX_PHOTOS {
+        errors.insert("files".to_owned(), vec![media::service::TOO_MANY_PHOTOS.to_owned()]);
+    } else {
+        let mut reasons: Vec<String> = Vec::new();
+        for file in files {
+            match media::service::validate(state, file) {
+                Ok(image) => photos.push(image),
+                Err(why) if !reasons.contains(&why) => reasons.push(why),
+                Err(_) => {}
+            }
+        }
+        if !reasons.is_empty() {
+            errors.insert("files".to_owned(), reasons);
+        }
+    }
+    match content {
+        Some(content) if errors.is_empty() => Ok((content, photos)),
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}
+
 /// Stores the tweet and its fanout event in one transaction, then puts it into the author's own
 /// timelines so the author sees it on the next read. Followers get it from the fanout.
 pub async fn create(state: &AppState, author: AuthUser, content: String) -> Result<Tweet> {
+    create_with_photos(state, author, content, Vec::new()).await
+}
+
+/// [`create`] with photos: they are written to the object store first and removed again if the
+/// transaction fails, so a tweet that is not created leaves no files.
+pub async fn create_with_photos(state: &AppState, author: AuthUser, content: String, photos: Vec<Image>) -> Result<Tweet> {
     let id = TweetId(state.ids.next());
-    let mut tx = state.db.begin().await?;
-    store::insert(&mut tx, id, author.user_id, &content, created_at_of(id.0)).await?;
-    outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetCreated { tweet_id: id, author_id: author.user_id }).await?;
-    tx.commit().await?;
+    let photo_keys = media::service::store(state, Folder::Photos, photos).await?;
+    let committed: Result<()> = async {
+        let mut tx = state.db.begin().await?;
+        store::insert(&mut tx, id, author.user_id, &content, created_at_of(id.0)).await?;
+        store::insert_photos(&mut tx, id, &photo_keys).await?;
+        outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetCreated { tweet_id: id, author_id: author.user_id }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(error) = committed {
+        media::service::discard(state, &photo_keys).await;
+        return Err(error);
+    }
     state.outbox_notify.notify_one();
 
     let cap = state.config.timeline_cap;
@@ -58,7 +111,7 @@ pub async fn create(state: &AppState, author: AuthUser, content: String) -> Resu
         forget_timelines(state, author.user_id).await;
     }
     tracing::info!(tweet_id = %id, "tweet created");
-    let row = TweetRow { id, user_id: author.user_id, content, likes_count: 0, comments_count: 0 };
+    let row = TweetRow { id, user_id: author.user_id, content, likes_count: 0, comments_count: 0, photo_keys };
     let mut tweets = assemble(state, Some(author.user_id), vec![row]).await?;
     tweets.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new tweet's author is missing")))
 }
@@ -73,12 +126,17 @@ pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()>
         return Err(ApiError::Forbidden);
     }
     let mut tx = state.db.begin().await?;
+    // The tweet row first (the lock order of comments and likes), then what hangs off it.
     if !store::delete(&mut tx, id, author).await? {
         return Err(ApiError::NotFound);
     }
+    comments::store::delete_of_tweet(&mut tx, id).await?;
+    likes::store::delete_of_objects(&mut tx, ContentType::Tweet, &[id.0]).await?;
+    let photo_keys = store::delete_photos(&mut tx, id).await?;
     outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetDeleted { tweet_id: id, author_id: author }).await?;
     tx.commit().await?;
     state.outbox_notify.notify_one();
+    media::service::discard(state, &photo_keys).await;
 
     let (own, tweet) = ([author], [id]);
     let (a, b) = tokio::join!(
@@ -108,8 +166,17 @@ pub async fn list_by_user(state: &AppState, viewer: Option<UserId>, user: UserId
     Ok(pagination::page(tweets, &window, |t| t.id.0))
 }
 
-pub async fn detail(state: &AppState, viewer: Option<UserId>, id: TweetId) -> Result<Tweet> {
-    hydrate(state, viewer, &[id.0]).await?.pop().ok_or(ApiError::NotFound)
+/// Likes shown in a tweet detail at most (newest first).
+const DETAIL_LIKES: u32 = 1000;
+
+/// The tweet with its comments (oldest first) and likes (newest first).
+pub async fn detail(state: &AppState, viewer: Option<UserId>, id: TweetId) -> Result<TweetDetail> {
+    let tweet = hydrate(state, viewer, &[id.0]).await?.pop().ok_or(ApiError::NotFound)?;
+    let (comments, likes) = tokio::try_join!(
+        comments::service::of_tweet(state, viewer, id),
+        likes::service::of_object(state, ContentType::Tweet, id.0, DETAIL_LIKES),
+    )?;
+    Ok(TweetDetail { tweet, comments, likes })
 }
 
 /// The `Tweet` shapes of `ids`, in the same order; ids that no longer exist (deleted) are skipped.
@@ -125,9 +192,16 @@ async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
     let missing: Vec<TweetId> = ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
     let mut loaded: HashMap<TweetId, TweetRow> = HashMap::new();
     if !missing.is_empty() {
-        let fetched = store::by_ids(&state.db, &missing).await?;
+        let mut fetched = store::by_ids(&state.db, &missing).await?;
+        let mut photos: HashMap<TweetId, Vec<String>> = HashMap::new();
+        for (tweet, key) in store::photos_of(&state.db, &missing).await? {
+            photos.entry(tweet).or_default().push(key);
+        }
+        for row in &mut fetched {
+            row.photo_keys = photos.remove(&row.id).unwrap_or_default();
+        }
         let fill: Vec<(String, TweetRow)> = fetched.iter().map(|row| (cache_key(state, row.id), row.clone())).collect();
-        state.redis.set_json(&fill, TWEET_CACHE_SECS).await;
+        state.redis.fill_json(&fill, TWEET_CACHE_SECS).await;
         loaded = fetched.into_iter().map(|row| (row.id, row)).collect();
     }
     Ok(ids
@@ -138,9 +212,12 @@ async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
 }
 
 async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>) -> Result<Vec<Tweet>> {
-    let _ = viewer; // has_liked arrives with likes.
     let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
-    let users = profiles::service::users(state, &authors).await?;
+    let ids: Vec<u64> = rows.iter().map(|row| row.id.0).collect();
+    let (users, liked) = tokio::try_join!(
+        profiles::service::users(state, &authors),
+        likes::service::liked(state, viewer, ContentType::Tweet, &ids),
+    )?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -152,8 +229,8 @@ async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>)
                 content: row.content,
                 comments_count: u64::from(row.comments_count),
                 likes_count: u64::from(row.likes_count),
-                has_liked: false,
-                photo_urls: Vec::new(),
+                has_liked: liked.contains(&row.id.0),
+                photo_urls: row.photo_keys.iter().map(|key| media::service::url(state, key)).collect(),
             })
         })
         .collect())
@@ -163,10 +240,11 @@ fn cache_key(state: &AppState, id: TweetId) -> String {
     state.redis.key(format_args!("tweet:{id}"))
 }
 
-/// Drops cached tweet rows after they changed.
+/// Drops cached tweet rows after they changed (and keeps stale copies out, see
+/// [`crate::cache::Redis::invalidate`]).
 pub async fn forget(state: &AppState, ids: &[TweetId]) {
     let keys: Vec<String> = ids.iter().map(|id| cache_key(state, *id)).collect();
-    if let Err(error) = state.redis.delete(&keys).await {
+    if let Err(error) = state.redis.invalidate(&keys).await {
         tracing::warn!(%error, "could not drop cached tweets; they expire by themselves");
     }
 }

@@ -12,6 +12,10 @@ pub struct TweetRow {
     pub content: String,
     pub likes_count: u32,
     pub comments_count: u32,
+    /// Object keys of the photos, in upload order (loaded with the row; tweets never change them).
+    #[sqlx(skip)]
+    #[serde(default)]
+    pub photo_keys: Vec<String>,
 }
 
 #[tracing::instrument(skip(tx, content))]
@@ -68,6 +72,44 @@ pub async fn by_ids(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Result
     }
     query.push(")");
     query.build_query_as().fetch_all(db).await
+}
+
+/// `(tweet id, object key)` of the photos of `ids`, each tweet's in upload order.
+#[tracing::instrument(skip_all, fields(count = ids.len()))]
+pub async fn photos_of(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Result<Vec<(TweetId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::new("SELECT tweet_id, object_key FROM tweet_photos WHERE tweet_id IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(") ORDER BY tweet_id, position");
+    query.build_query_as().fetch_all(db).await
+}
+
+#[tracing::instrument(skip(tx, keys))]
+pub async fn insert_photos(tx: &mut Transaction<'_, MySql>, tweet: TweetId, keys: &[String]) -> sqlx::Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut query = sqlx::QueryBuilder::new("INSERT INTO tweet_photos (tweet_id, position, object_key) ");
+    query.push_values(keys.iter().enumerate(), |mut row, (position, key)| {
+        row.push_bind(tweet).push_bind(u8::try_from(position).unwrap_or(u8::MAX)).push_bind(key);
+    });
+    query.build().execute(&mut **tx).await.map(drop)
+}
+
+/// Deletes the tweet's photo rows; returns their object keys (to remove after the commit).
+#[tracing::instrument(skip(tx))]
+pub async fn delete_photos(tx: &mut Transaction<'_, MySql>, tweet: TweetId) -> sqlx::Result<Vec<String>> {
+    let keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM tweet_photos WHERE tweet_id = ? ORDER BY position")
+        .bind(tweet)
+        .fetch_all(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM tweet_photos WHERE tweet_id = ?").bind(tweet).execute(&mut **tx).await?;
+    Ok(keys)
 }
 
 /// Ids of `user`'s tweets in `[from, below)`, newest first.

@@ -2,12 +2,18 @@
 //! origin with its own database, Redis prefix and queue names (see `helpers::spawn_app`).
 
 mod accounts;
+mod comments;
 mod errors;
 mod fanout;
 mod friendships;
 mod health;
 mod helpers;
+mod likes;
+mod media;
 mod newsfeed;
+mod notifications;
 mod ops;
 mod ratelimit;
+mod profiles;
+mod social_helpers;
 mod tweets;

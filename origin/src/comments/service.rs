@@ -1,0 +1,143 @@
+//! Comment rules: 1–140 characters, on a tweet that exists, changed or deleted by their author only;
+//! the tweet's author is told about comments by others.
+
+use rookery_shared::{
+    comments::{Comment, CreateComment, UpdateComment},
+    ids::{CommentId, TweetId, UserId},
+    notifications::TargetType,
+    timestamp::Timestamp,
+};
+
+use super::store::{self, CommentRow};
+use crate::{
+    auth::AuthUser,
+    error::{ApiError, Result},
+    ids::{created_at_of, now_micros},
+    likes::{self, store::ContentType},
+    notifications::{self, verb::Verb},
+    profiles,
+    state::AppState,
+    tweets,
+};
+
+/// Comments a list or a tweet detail shows at most (oldest first).
+pub const LIST_LIMIT: u32 = 1000;
+
+pub fn validate_content(content: &str) -> Result<String> {
+    if content.trim().is_empty() {
+        return Err(ApiError::field("content", "This field may not be blank."));
+    }
+    if content.chars().count() > 140 {
+        return Err(ApiError::field("content", "Ensure this field has no more than 140 characters."));
+    }
+    Ok(content.to_owned())
+}
+
+fn parse_tweet_id(raw: &rookery_shared::input::LooseId) -> Result<TweetId> {
+    raw.value().map(TweetId).ok_or_else(|| ApiError::field("tweet_id", "A valid integer is required."))
+}
+
+pub async fn create(state: &AppState, user: AuthUser, request: CreateComment) -> Result<Comment> {
+    let missing: Vec<&'static str> = [("tweet_id", request.tweet_id.is_none()), ("content", request.content.is_none())]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+    let (Some(tweet_id), Some(content)) = (&request.tweet_id, &request.content) else {
+        return Err(ApiError::Missing(missing));
+    };
+    let tweet_id = parse_tweet_id(tweet_id)?;
+    let content = validate_content(content)?;
+    let row = CommentRow { id: CommentId(state.ids.next()), tweet_id, user_id: user.user_id, content, likes_count: 0 };
+    let mut tx = state.db.begin().await?;
+    let Some(tweet_author) = store::lock_tweet(&mut tx, tweet_id).await? else {
+        return Err(ApiError::field("tweet_id", "Tweet does not exist."));
+    };
+    store::insert(&mut tx, &row, created_at_of(row.id.0)).await?;
+    let request = notifications::service::Request {
+        recipient: tweet_author,
+        actor: user.user_id,
+        verb: Verb::CommentedOnTweet,
+        target_type: TargetType::Tweet,
+        target_id: tweet_id.0,
+    };
+    let notified = notifications::service::request(&mut tx, state, request).await?;
+    tx.commit().await?;
+    if notified {
+        state.outbox_notify.notify_one();
+    }
+    tweets::service::forget(state, &[tweet_id]).await;
+    tracing::info!(comment_id = %row.id, "comment created");
+    one(state, Some(user.user_id), row).await
+}
+
+/// The author's comment, or 404 / 403.
+async fn owned(state: &AppState, user: AuthUser, id: CommentId) -> Result<CommentRow> {
+    let row = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if row.user_id != user.user_id {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(row)
+}
+
+/// Changes the content; every other field of the request is ignored.
+pub async fn update(state: &AppState, user: AuthUser, id: CommentId, request: UpdateComment) -> Result<Comment> {
+    let mut row = owned(state, user, id).await?;
+    let Some(content) = request.content else {
+        return Err(ApiError::field("content", "This field is required."));
+    };
+    row.content = validate_content(&content)?;
+    store::update_content(&state.db, id, &row.content, now_micros()).await?;
+    one(state, Some(user.user_id), row).await
+}
+
+pub async fn delete(state: &AppState, user: AuthUser, id: CommentId) -> Result<()> {
+    let row = owned(state, user, id).await?;
+    let mut tx = state.db.begin().await?;
+    // The tweet first: the lock order every writer of these rows follows.
+    store::lock_tweet(&mut tx, row.tweet_id).await?;
+    if !store::delete(&mut tx, id, row.tweet_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    tweets::service::forget(state, &[row.tweet_id]).await;
+    tracing::info!(comment_id = %id, "comment deleted");
+    Ok(())
+}
+
+/// A tweet's comments, oldest first (none for an unknown tweet).
+pub async fn of_tweet(state: &AppState, viewer: Option<UserId>, tweet: TweetId) -> Result<Vec<Comment>> {
+    let rows = store::of_tweet(&state.db, tweet, LIST_LIMIT).await?;
+    assemble(state, viewer, rows).await
+}
+
+pub fn parse_list_tweet_id(raw: Option<String>) -> Result<TweetId> {
+    let Some(raw) = raw else { return Err(ApiError::Missing(vec!["tweet_id"])) };
+    parse_tweet_id(&rookery_shared::input::LooseId::Text(raw))
+}
+
+async fn one(state: &AppState, viewer: Option<UserId>, row: CommentRow) -> Result<Comment> {
+    assemble(state, viewer, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<CommentRow>) -> Result<Vec<Comment>> {
+    let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
+    let ids: Vec<u64> = rows.iter().map(|row| row.id.0).collect();
+    let (users, liked) = tokio::try_join!(
+        profiles::service::users(state, &authors),
+        likes::service::liked(state, viewer, ContentType::Comment, &ids),
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(Comment {
+                user: users.get(&row.user_id)?.clone(),
+                has_liked: liked.contains(&row.id.0),
+                created_at: Timestamp(created_at_of(row.id.0)),
+                id: row.id,
+                tweet_id: row.tweet_id,
+                content: row.content,
+                likes_count: u64::from(row.likes_count),
+            })
+        })
+        .collect())
+}

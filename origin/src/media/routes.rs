@@ -1,0 +1,34 @@
+//! `GET /media/<key>`: stored uploads at stable URLs, typed by their content and cached for good (a key
+//! never names different bytes).
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+
+use super::{key, sniff, store};
+use crate::{
+    error::{ApiError, Result},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/media/{*key}", get(serve))
+}
+
+async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response> {
+    if !key::is_valid(&key) {
+        return Err(ApiError::NotFound);
+    }
+    let bytes = store::get(state.media.as_ref(), &key).await?.ok_or(ApiError::NotFound)?;
+    let kind = sniff::detect(&bytes).ok_or(ApiError::NotFound)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind.mime()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
+}

@@ -1,0 +1,33 @@
+//! Bodies of `/api/profiles/*`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ProfileId, UserId};
+
+/// `GET /api/profiles/me/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyProfile {
+    pub id: ProfileId,
+    pub user_id: UserId,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// `PUT`/`PATCH /api/profiles/<id>/` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileUpdated {
+    pub nickname: Option<String>,
+    /// The avatar's absolute URL.
+    pub avatar: Option<String>,
+}
+
+/// The text fields of a profile update (the avatar file comes as a multipart part). Absent fields are
+/// left as they are; `null` (or an empty string) clears them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateProfile {
+    #[serde(default, deserialize_with = "crate::input::present")]
+    pub nickname: Option<Option<String>>,
+    /// Only `null` or `""` (remove the avatar) is meaningful as a text field.
+    #[serde(default, deserialize_with = "crate::input::present")]
+    pub avatar: Option<Option<serde_json::Value>>,
+}
