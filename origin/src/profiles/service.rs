@@ -88,22 +88,23 @@ pub async fn me(state: &AppState, user: UserId) -> Result<MyProfile> {
 /// `null` or `""` clears them. A new avatar is stored before the row changes and removed again if the
 /// change fails; the replaced one is removed after it.
 pub async fn update(state: &AppState, user: AuthUser, id: ProfileId, form: UploadForm<UpdateProfile>) -> Result<ProfileUpdated> {
-    let mut row: ProfileRow = store::profile(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    if row.user_id != user.user_id {
+    let owner = store::profile(&state.db, id).await?.ok_or(ApiError::NotFound)?.user_id;
+    if owner != user.user_id {
         return Err(ApiError::Forbidden);
     }
     let avatar_file = form.files_in("avatar").next().cloned();
     let UpdateProfile { nickname, avatar } = form.fields;
     let mut errors = std::collections::BTreeMap::<String, Vec<String>>::new();
-    let nickname = match nickname {
-        None => row.nickname.clone(),
-        Some(None) => None,
-        Some(Some(text)) if text.is_empty() => None,
+    // `None`: leave as it is; `Some(None)`: clear.
+    let nickname: Option<Option<String>> = match nickname {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(text)) if text.is_empty() => Some(None),
         Some(Some(text)) if text.chars().count() > 200 => {
             errors.insert("nickname".into(), vec!["Ensure this field has no more than 200 characters.".into()]);
             None
         }
-        Some(Some(text)) => Some(text),
+        Some(Some(text)) => Some(Some(text)),
     };
     let mut new_avatar = None;
     let mut clear_avatar = false;
@@ -128,21 +129,36 @@ pub async fn update(state: &AppState, user: AuthUser, id: ProfileId, form: Uploa
         return Err(ApiError::Invalid(errors));
     }
 
-    let old_avatar = row.avatar_key.clone();
     let stored = match new_avatar {
         Some(image) => media::service::store(state, Folder::Avatars, vec![image]).await?,
         None => Vec::new(),
     };
-    row.nickname = nickname;
-    if let Some(key) = stored.first() {
-        row.avatar_key = Some(key.clone());
-    } else if clear_avatar {
-        row.avatar_key = None;
+    // Applied to the row as it is under the lock, so concurrent updates of the other field are kept
+    // and the avatar replaced is the one really replaced.
+    let changed: Result<(ProfileRow, Option<String>)> = async {
+        let mut tx = state.db.begin().await?;
+        let mut row = store::profile_for_update(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+        let old_avatar = row.avatar_key.clone();
+        if let Some(nickname) = nickname {
+            row.nickname = nickname;
+        }
+        if let Some(key) = stored.first() {
+            row.avatar_key = Some(key.clone());
+        } else if clear_avatar {
+            row.avatar_key = None;
+        }
+        store::update(&mut *tx, &row, now_micros()).await?;
+        tx.commit().await?;
+        Ok((row, old_avatar))
     }
-    if let Err(error) = store::update(&state.db, &row, now_micros()).await {
-        media::service::discard(state, &stored).await;
-        return Err(error.into());
-    }
+    .await;
+    let (row, old_avatar) = match changed {
+        Ok(changed) => changed,
+        Err(error) => {
+            media::service::discard(state, &stored).await;
+            return Err(error);
+        }
+    };
     forget(state, user.user_id).await;
     if let Some(old) = old_avatar.filter(|old| row.avatar_key.as_ref() != Some(old)) {
         media::service::discard(state, &[old]).await;

@@ -1,7 +1,7 @@
 //! SQL of profiles joined with their users.
 
 use rookery_shared::ids::{ProfileId, UserId};
-use sqlx::MySqlExecutor;
+use sqlx::{MySql, MySqlExecutor, Transaction};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserProfileRow {
@@ -40,6 +40,12 @@ const PROFILE_COLUMNS: &str = "id, user_id, nickname, avatar_key";
 #[tracing::instrument(skip(db))]
 pub async fn profile(db: impl MySqlExecutor<'_>, id: ProfileId) -> sqlx::Result<Option<ProfileRow>> {
     sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?")).bind(id).fetch_optional(db).await
+}
+
+/// The profile, locked for the rest of the transaction.
+#[tracing::instrument(skip(tx))]
+pub async fn profile_for_update(tx: &mut Transaction<'_, MySql>, id: ProfileId) -> sqlx::Result<Option<ProfileRow>> {
+    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ? FOR UPDATE")).bind(id).fetch_optional(&mut **tx).await
 }
 
 #[tracing::instrument(skip(db))]

@@ -155,3 +155,19 @@ async fn concurrent_likes_and_cancels_keep_the_exact_count() {
         assert_eq!(app.tweet_in_list(&alice, tweet_id, Some(fan)).await["has_liked"], i % 2 == 1);
     }
 }
+
+#[tokio::test]
+async fn a_stale_cache_fill_cannot_follow_an_invalidation() {
+    let app = spawn_app().await;
+    let redis = rookery_origin::cache::Redis::new(&app.config.redis_url, &app.config.redis_prefix).expect("a Redis URL");
+    let key = redis.key("tweet:1");
+    redis.fill_json(&[(key.clone(), json!({"likes_count": 1}))], 60).await;
+    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![Some(json!({"likes_count": 1}))]);
+    // A writer commits likes_count = 2 and invalidates; a reader that loaded 1 before the commit fills late.
+    redis.invalidate(std::slice::from_ref(&key)).await.expect("invalidated");
+    redis.fill_json(&[(key.clone(), json!({"likes_count": 1}))], 60).await;
+    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![None], "the stale row stays out");
+    redis.delete(std::slice::from_ref(&key)).await.expect("deleted");
+    redis.fill_json(&[(key.clone(), json!({"likes_count": 2}))], 60).await;
+    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![Some(json!({"likes_count": 2}))]);
+}
