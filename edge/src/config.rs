@@ -2,7 +2,8 @@
 //! request and passed by reference to every step. Parsing is a handful of string reads; doing it per
 //! request keeps the worker free of global state.
 //!
-//! Bindings: `ORIGIN_URL`, `SESSION_CACHE_SECS`, `RATE_LIMITS` are `[vars]` in `wrangler.toml`;
+//! Bindings: `ORIGIN_URL`, `SESSION_CACHE_SECS`, `FEED_CACHE_SECS`, `RATE_LIMITS` are `[vars]` in
+//! `wrangler.toml`, `LIMITER` is the rate limiter's Durable Object namespace;
 //! `TOKEN_SECRET` and `EDGE_SECRET` are secrets (`.dev.vars` locally, `wrangler secret put` in
 //! production). Any of them can be overridden with `wrangler dev --var NAME:VALUE`.
 
@@ -10,6 +11,8 @@ use worker::{Env, Url};
 
 /// Seconds a session check is cached when `SESSION_CACHE_SECS` is not set.
 const DEFAULT_SESSION_CACHE_SECS: u32 = 4;
+/// Seconds a newsfeed page is cached when `FEED_CACHE_SECS` is not set.
+const DEFAULT_FEED_CACHE_SECS: u32 = 5;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -24,14 +27,11 @@ pub struct Config {
     /// How long a session's liveness is cached. It bounds how long a token keeps working at the edge
     /// after a logout that did not pass through this edge. 0 disables the cache.
     pub session_cache_secs: u32,
+    /// How long a user's newsfeed page is served from the edge. It bounds how stale a page can be for
+    /// changes the reader did not make (their own writes through the edge show at once). 0 disables
+    /// the feed cache.
+    pub feed_cache_secs: u32,
     /// Whether rate limits apply ("on"/"off"); tests and benchmarks switch them off.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "read by the rate limiter, the next module in the request path"
-        )
-    )]
     pub rate_limits: bool,
 }
 
@@ -63,13 +63,8 @@ impl Config {
             origin_url: parse_origin_url(&required("ORIGIN_URL")?)?,
             token_secret: required("TOKEN_SECRET")?,
             edge_secret: required("EDGE_SECRET")?,
-            session_cache_secs: match lookup("SESSION_CACHE_SECS") {
-                None => DEFAULT_SESSION_CACHE_SECS,
-                Some(text) => text.trim().parse().map_err(|_| ConfigError::Invalid {
-                    name: "SESSION_CACHE_SECS",
-                    why: "expected a whole number of seconds",
-                })?,
-            },
+            session_cache_secs: seconds(&lookup, "SESSION_CACHE_SECS", DEFAULT_SESSION_CACHE_SECS)?,
+            feed_cache_secs: seconds(&lookup, "FEED_CACHE_SECS", DEFAULT_FEED_CACHE_SECS)?,
             rate_limits: match lookup("RATE_LIMITS").as_deref().map(str::trim) {
                 None | Some("on") => true,
                 Some("off") => false,
@@ -81,6 +76,21 @@ impl Config {
                 }
             },
         })
+    }
+}
+
+/// A whole number of seconds, or `default` when the binding is not set.
+fn seconds(
+    lookup: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            why: "expected a whole number of seconds",
+        }),
     }
 }
 
@@ -127,15 +137,21 @@ mod tests {
         let c = config(&BASE).expect("valid");
         assert_eq!(c.origin_url, "http://127.0.0.1:8000");
         assert_eq!(c.session_cache_secs, 4);
+        assert_eq!(c.feed_cache_secs, 5);
         assert!(c.rate_limits);
     }
 
     #[test]
     fn reads_every_var() {
         let mut pairs = BASE.to_vec();
-        pairs.extend([("SESSION_CACHE_SECS", "0"), ("RATE_LIMITS", "off")]);
+        pairs.extend([
+            ("SESSION_CACHE_SECS", "0"),
+            ("FEED_CACHE_SECS", "9"),
+            ("RATE_LIMITS", "off"),
+        ]);
         let c = config(&pairs).expect("valid");
         assert_eq!(c.session_cache_secs, 0);
+        assert_eq!(c.feed_cache_secs, 9);
         assert!(!c.rate_limits);
     }
 
@@ -150,6 +166,7 @@ mod tests {
             ("ORIGIN_URL", "ftp://example.com"),
             ("ORIGIN_URL", "http://example.com/prefix"),
             ("SESSION_CACHE_SECS", "-1"),
+            ("FEED_CACHE_SECS", "5s"),
             ("RATE_LIMITS", "yes"),
         ] {
             let mut pairs = BASE.to_vec();

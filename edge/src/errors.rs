@@ -12,6 +12,11 @@ pub enum EdgeError {
     /// A malformed, forged or expired bearer token, or one whose session has ended.
     #[error("invalid token")]
     InvalidToken,
+    /// Past a rate limit; `headers` are `Retry-After` and `RateLimit-*`.
+    #[error("rate limited")]
+    RateLimited {
+        headers: Vec<(&'static str, String)>,
+    },
     /// The origin could not be reached at all (connection refused, reset, DNS).
     #[error("origin unreachable")]
     BadGateway,
@@ -36,6 +41,7 @@ impl EdgeError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidToken => 401,
+            Self::RateLimited { .. } => 429,
             Self::BadGateway => 502,
             Self::OriginUnavailable => 503,
             Self::Config(_) | Self::Runtime(_) => 500,
@@ -45,6 +51,7 @@ impl EdgeError {
     fn detail(&self) -> &'static str {
         match self {
             Self::InvalidToken => messages::INVALID_TOKEN,
+            Self::RateLimited { .. } => messages::RATE_LIMITED,
             Self::BadGateway => messages::BAD_GATEWAY,
             Self::OriginUnavailable => messages::ORIGIN_UNAVAILABLE,
             Self::Config(_) | Self::Runtime(_) => messages::INTERNAL,
@@ -52,12 +59,16 @@ impl EdgeError {
     }
 
     pub fn into_response(self) -> Response {
-        let extra: &[(&str, &str)] = match self {
+        let extra: Vec<(&str, &str)> = match &self {
             // DRF's TokenAuthentication answers 401 with a challenge naming the scheme.
-            Self::InvalidToken => &[("www-authenticate", "Bearer")],
-            _ => &[],
+            Self::InvalidToken => vec![("www-authenticate", "Bearer")],
+            Self::RateLimited { headers } => headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect(),
+            _ => Vec::new(),
         };
-        json_response(self.status(), &Detail::new(self.detail()), extra)
+        json_response(self.status(), &Detail::new(self.detail()), &extra)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The Rookery edge: a Cloudflare Worker in front of the origin. It answers what it can decide alone
-//! (bad credentials, an unreachable origin) and forwards everything else with a signed statement of
-//! what it established about the request.
+//! (bad credentials, rate limits, fresh newsfeed pages, an unreachable origin) and forwards everything
+//! else with a signed statement of what it established about the request.
 //!
 //! Layout, one concern per module:
 //! - [`config`]: the typed configuration, read from the worker's bindings.
@@ -8,27 +8,32 @@
 //! - [`auth`]: bearer token → [`auth::Identity`], using [`session`] for the liveness check.
 //! - [`session`]: the origin's answer on whether a session is live, cached in the Cache API, and its
 //!   purge on logout.
+//! - [`ratelimit`]: the contract's rate limits, counted by [`limiter_object::Limiter`], a Durable
+//!   Object per caller that also holds each user's feed generation.
+//! - [`feed_cache`]: per-user newsfeed pages in the Cache API, keyed by that generation.
 //! - [`forward`]: the request to the origin and its answer back.
 //! - [`errors`]: every answer the edge gives itself, as the contract's JSON envelopes.
 //!
 //! A request's flow ([`handle`]): read the config; note the request id and client IP; authenticate
-//! (a present `Authorization` header must be a valid, live bearer token, else 401 here); forward to
-//! the origin with the `x-rookery-edge` assertion; after a successful logout, purge that session's
-//! cached status. Every response, the edge's own or the origin's, carries `x-request-id`.
-//!
-//! Rate limiting (a Durable Object per key) and the per-user newsfeed cache slot into [`handle`]
-//! between authentication and forwarding: both need the identity and client, and both may answer
-//! without reaching the origin.
+//! (a present `Authorization` header must be a valid, live bearer token, else 401 here); count the
+//! request against its rate limit (429 here when past it); for a user's newsfeed read, answer from the
+//! feed cache when the page is there; otherwise forward to the origin with the `x-rookery-edge`
+//! assertion, store a fresh feed page, and after a user's successful write move their feed generation
+//! on (after a logout, also purge that session's cached status). Every response, the edge's own or
+//! the origin's, carries `x-request-id`; limited ones carry `RateLimit-*`, feed reads `X-Cache`.
 
 mod auth;
 mod client;
 mod config;
 mod errors;
+mod feed_cache;
 mod forward;
+mod limiter_object;
+mod ratelimit;
 mod session;
 
 use rookery_shared::REQUEST_ID_HEADER;
-use worker::{console_error, event, Context, Date, Env, Request, Response};
+use worker::{console_error, console_warn, event, Context, Date, Env, Request, Response};
 
 use crate::{
     auth::Identity, client::Client, config::Config, errors::EdgeError, forward::Forwarding,
@@ -57,16 +62,53 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
     let config = Config::from_env(env)?;
     let now = now_secs();
     let identity = auth::authenticate(request.headers(), &config, client, now).await?;
+    let method = request.inner().method();
+    let path = request.path();
 
-    let logout_session = match identity {
-        Identity::User { session_id, .. }
-            if session::is_logout(&request.inner().method(), &request.path()) =>
-        {
-            Some(session_id)
+    let admitted = if config.rate_limits {
+        ratelimit::check(env, &method, &path, identity, client).await?
+    } else {
+        None
+    };
+    let (limit_headers, generation) = admitted
+        .map(|a| (a.headers, a.generation))
+        .unwrap_or_default();
+
+    let feed_key = match identity {
+        Identity::User {
+            user_id,
+            session_id,
+        } if config.feed_cache_secs > 0 && feed_cache::is_feed_read(&method, &path) => {
+            let generation = match generation {
+                Some(generation) => Some(generation),
+                None => ratelimit::generation(env, user_id)
+                    .await
+                    .map_err(|error| {
+                        console_warn!("[{}] feed cache skipped: {error}", client.request_id);
+                    })
+                    .ok(),
+            };
+            let query = request.url()?.query().map(str::to_owned);
+            generation.map(|g| feed_cache::key(&config, user_id, session_id, g, query.as_deref()))
         }
         _ => None,
     };
-    let response = forward::to_origin(
+    if let Some(key) = &feed_key {
+        if let Some(mut hit) = feed_cache::lookup(key).await {
+            set_headers(&mut hit, &limit_headers, Some("HIT"));
+            return Ok(hit);
+        }
+    }
+
+    let writer = match identity {
+        Identity::User { user_id, .. } if feed_cache::is_write(&method) => Some(user_id),
+        _ => None,
+    };
+    let logout_session = match identity {
+        Identity::User { session_id, .. } if session::is_logout(&method, &path) => Some(session_id),
+        _ => None,
+    };
+    let mut response = forward::to_origin(
         request,
         Forwarding {
             config: &config,
@@ -76,12 +118,41 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
         },
     )
     .await?;
-    if let Some(session_id) = logout_session {
-        if (200..300).contains(&response.status_code()) {
-            session::forget(session_id, &config).await;
+    let succeeded = (200..300).contains(&response.status_code());
+    if let Some(key) = &feed_key {
+        response = feed_cache::store(key, response, config.feed_cache_secs).await?;
+    }
+    if let (Some(user_id), true) = (writer, succeeded) {
+        // Before the answer leaves: the user's next feed read must not find a page from before.
+        if let Err(error) = ratelimit::bump(env, user_id).await {
+            console_error!(
+                "[{}] feed generation not moved on; the user's cached pages may lag by up to {}s: {error}",
+                client.request_id,
+                config.feed_cache_secs
+            );
         }
     }
+    if let (Some(session_id), true) = (logout_session, succeeded) {
+        session::forget(session_id, &config).await;
+    }
+    set_headers(
+        &mut response,
+        &limit_headers,
+        feed_key.is_some().then_some("MISS"),
+    );
     Ok(response)
+}
+
+/// Adds the rate-limit headers and, on a feed read, `X-Cache`. The responses here all have mutable
+/// headers (built by the edge or copied from the origin's), so `set` cannot fail in practice.
+fn set_headers(response: &mut Response, limit_headers: &[(&str, String)], cache: Option<&str>) {
+    let headers = response.headers_mut();
+    for (name, value) in limit_headers {
+        let _ = headers.set(name, value);
+    }
+    if let Some(cache) = cache {
+        let _ = headers.set(feed_cache::X_CACHE, cache);
+    }
 }
 
 /// Seconds since the Unix epoch. Inside a request the runtime's clock only advances across I/O, which

@@ -182,6 +182,7 @@ mod tests {
             token_secret: "t".into(),
             edge_secret: "e".into(),
             session_cache_secs: 4,
+            feed_cache_secs: 5,
             rate_limits: true,
         };
         assert_eq!(

@@ -94,6 +94,8 @@ fn stub_vars(port: u16) -> EdgeVars {
         token_secret: "e2e-stub-token-secret".into(),
         edge_secret: "e2e-stub-edge-secret".into(),
         session_cache_secs: 4,
+        feed_cache_secs: 5,
+        rate_limits: false,
     }
 }
 

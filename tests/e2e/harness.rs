@@ -81,6 +81,9 @@ pub struct EdgeVars {
     pub token_secret: String,
     pub edge_secret: String,
     pub session_cache_secs: u32,
+    pub feed_cache_secs: u32,
+    /// `RATE_LIMITS=on|off`; off unless a test is about the limits.
+    pub rate_limits: bool,
 }
 
 impl EdgeVars {
@@ -90,6 +93,8 @@ impl EdgeVars {
             token_secret: config.token_secret.clone(),
             edge_secret: config.edge_secret.clone(),
             session_cache_secs,
+            feed_cache_secs: 5,
+            rate_limits: false,
         }
     }
 }
@@ -204,7 +209,11 @@ pub fn wrangler_args(vars: &EdgeVars, port: u16, state: &Path) -> Vec<String> {
         ("TOKEN_SECRET", vars.token_secret.clone()),
         ("EDGE_SECRET", vars.edge_secret.clone()),
         ("SESSION_CACHE_SECS", vars.session_cache_secs.to_string()),
-        ("RATE_LIMITS", "off".to_owned()),
+        ("FEED_CACHE_SECS", vars.feed_cache_secs.to_string()),
+        (
+            "RATE_LIMITS",
+            if vars.rate_limits { "on" } else { "off" }.to_owned(),
+        ),
     ] {
         args.push("--var".into());
         args.push(format!("{name}:{value}"));
@@ -246,8 +255,10 @@ pub struct Origin {
 impl Origin {
     /// An origin with its own database, key prefix and queue names, and secrets no other test (and not
     /// `.dev.vars`) uses, so the edge works only if the harness passed them on.
-    pub async fn start() -> Self {
+    /// `adjust` sets the test's own settings (e.g. `rate_limits`).
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_tests();
+        adjust(&mut config);
         let tag = config.redis_prefix.trim_end_matches(':').to_owned();
         config.token_secret = format!("e2e-token-secret-{tag}");
         config.edge_secret = format!("e2e-edge-secret-{tag}");
@@ -274,14 +285,33 @@ impl Origin {
 
     /// Requests the origin has served, from `rookery_http_requests_total`, not counting the scrapes.
     pub async fn requests_served(&self) -> u64 {
-        let text = reqwest::get(format!("{}/metrics", self.url))
+        sum_requests(&self.metrics().await)
+    }
+
+    /// Requests the origin has served for one method and route template (e.g. `/api/newsfeeds`).
+    pub async fn requests_for(&self, method: &str, route: &str) -> u64 {
+        sum_requests_for(&self.metrics().await, method, route)
+    }
+
+    async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.url))
             .await
             .expect("the origin serves /metrics")
             .text()
             .await
-            .expect("a metrics body");
-        sum_requests(&text)
+            .expect("a metrics body")
     }
+}
+
+/// Sums the `rookery_http_requests_total` samples of one method and route.
+pub fn sum_requests_for(metrics: &str, method: &str, route: &str) -> u64 {
+    let labels = format!("method=\"{method}\",route=\"{route}\",");
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("rookery_http_requests_total{") && line.contains(&labels))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
 }
 
 /// Sums the `rookery_http_requests_total` samples whose route is not `/metrics`.
@@ -346,13 +376,18 @@ pub struct Stack {
 }
 
 pub async fn spawn_stack(session_cache_secs: u32) -> Stack {
-    let origin = Origin::start().await;
-    let edge = Edge::start(EdgeVars::for_origin(
-        &origin.config,
-        origin.port(),
-        session_cache_secs,
-    ))
-    .await;
+    spawn_stack_with(|_| {}, |vars| vars.session_cache_secs = session_cache_secs).await
+}
+
+/// A stack whose origin configuration and edge variables the test adjusts.
+pub async fn spawn_stack_with(
+    adjust_origin: impl FnOnce(&mut Config),
+    adjust_edge: impl FnOnce(&mut EdgeVars),
+) -> Stack {
+    let origin = Origin::start_with(adjust_origin).await;
+    let mut vars = EdgeVars::for_origin(&origin.config, origin.port(), 4);
+    adjust_edge(&mut vars);
+    let edge = Edge::start(vars).await;
     Stack {
         edge,
         origin,
@@ -383,19 +418,39 @@ impl Stack {
         send(&self.client, &self.origin.url, method, path, token, body).await
     }
 
+    /// Signs up through the edge; with rate limits on, waits out a 429 (signup is 3/s per IP).
     pub async fn signup(&self, username: &str) -> Account {
-        let reply = self
+        let body = json!({
+            "username": username,
+            "email": format!("{username}@example.com"),
+            "password": "correct horse",
+        });
+        let mut reply = self
             .edge(
                 Method::POST,
                 "/api/accounts/signup/",
                 None,
-                Some(json!({
-                    "username": username,
-                    "email": format!("{username}@example.com"),
-                    "password": "correct horse",
-                })),
+                Some(body.clone()),
             )
             .await;
+        for _ in 0..5 {
+            if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                break;
+            }
+            let wait: u64 = reply
+                .header("retry-after")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            reply = self
+                .edge(
+                    Method::POST,
+                    "/api/accounts/signup/",
+                    None,
+                    Some(body.clone()),
+                )
+                .await;
+        }
         assert_eq!(
             reply.status,
             StatusCode::CREATED,
@@ -411,6 +466,78 @@ impl Stack {
             token: reply.body["token"].as_str().expect("a token").to_owned(),
         }
     }
+}
+
+/// Typed requests through the edge for the social endpoints.
+impl Stack {
+    /// Posts a tweet through the edge and returns its id.
+    pub async fn post_tweet(&self, author: &Account, content: &str) -> u64 {
+        let reply = self
+            .edge(
+                Method::POST,
+                "/api/tweets/",
+                Some(&author.token),
+                Some(json!({ "content": content })),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "tweet by {}: {}",
+            author.username,
+            reply.body
+        );
+        reply.body["id"].as_u64().expect("a tweet id")
+    }
+
+    pub async fn follow(&self, follower: &Account, followee: &Account) {
+        let reply = self
+            .edge(
+                Method::POST,
+                &format!("/api/friendships/{}/follow/", followee.id),
+                Some(&follower.token),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{} follows {}: {}",
+            follower.username,
+            followee.username,
+            reply.body
+        );
+    }
+
+    /// A newsfeed page through the edge (`query` without the `?`, "" for the first page).
+    pub async fn feed(&self, reader: &Account, query: &str) -> Reply {
+        let path = if query.is_empty() {
+            "/api/newsfeeds/".to_owned()
+        } else {
+            format!("/api/newsfeeds/?{query}")
+        };
+        let reply = self
+            .edge(Method::GET, &path, Some(&reader.token), None)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "feed of {}: {}",
+            reader.username,
+            reply.body
+        );
+        reply
+    }
+}
+
+/// The tweet ids of a newsfeed page, newest first.
+pub fn feed_ids(page: &Value) -> Vec<u64> {
+    page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|item| item["id"].as_u64().expect("an id"))
+        .collect()
 }
 
 pub async fn send(

@@ -3,5 +3,7 @@
 //! do, `npm ci`, and the edge tools (`make edge-tools`); the harness builds the worker itself.
 
 mod accounts;
+mod feed_cache;
 mod forwarding;
 mod harness;
+mod ratelimit;

@@ -1,0 +1,123 @@
+//! The contract's rate limits at the edge, and the calls to the caller's [`Limiter`] object.
+//!
+//! For a request the table lists (`rookery_shared::ratelimit::rule_for`), [`check`] asks the
+//! Durable Object of the caller (`user:<id>` or `ip:<address>`) to count it. Past a limit the edge
+//! answers 429 itself with `Retry-After` and `RateLimit-*`, and the origin sees nothing; otherwise the
+//! `RateLimit-*` headers go onto the origin's answer. With `RATE_LIMITS=off` nothing is counted.
+//!
+//! An object that cannot be reached does not refuse traffic: the request goes on unlimited and the
+//! failure is logged (the origin does not limit edge traffic a second time).
+//!
+//! The same object carries the user's feed generation ([`generation`], [`bump`]) for
+//! [`crate::feed_cache`]; a rate-limit check returns it too, so a limited feed read costs one call.
+//!
+//! [`Limiter`]: crate::limiter_object::Limiter
+
+use rookery_shared::{
+    ids::UserId,
+    ratelimit::{self, Rule},
+};
+use serde::de::DeserializeOwned;
+use worker::{console_error, Env, Method, Request, RequestInit};
+
+use crate::{
+    auth::Identity,
+    client::Client,
+    errors::EdgeError,
+    limiter_object::{Generation, Verdict},
+};
+
+/// The Durable Object namespace binding (see `wrangler.toml`).
+const BINDING: &str = "LIMITER";
+
+/// What a check established about an admitted request.
+pub struct Admitted {
+    /// `RateLimit-*` headers for the answer.
+    pub headers: Vec<(&'static str, String)>,
+    /// The feed generation of the user the request was counted against, if it was a user.
+    pub generation: Option<u64>,
+}
+
+/// Counts a request against its rule. `Ok(None)`: the request is not limited (not in the table, or the
+/// limiter could not be asked). `Err(RateLimited)`: refuse it.
+pub async fn check(
+    env: &Env,
+    method: &str,
+    path: &str,
+    identity: Identity,
+    client: &Client,
+) -> Result<Option<Admitted>, EdgeError> {
+    let Some(rule) = ratelimit::rule_for(method, path) else {
+        return Ok(None);
+    };
+    let user = identity.user().map(|(user_id, _)| user_id);
+    let subject = rule.subject(user.map(|u| u.0), &client.ip);
+    let verdict: Verdict = match call(
+        env,
+        &subject,
+        Method::Post,
+        &format!("/check?scope={}", rule.scope),
+    )
+    .await
+    {
+        Ok(verdict) => verdict,
+        Err(error) => {
+            console_error!(
+                "[{}] rate limit not checked ({}): {error}",
+                client.request_id,
+                rule.scope
+            );
+            return Ok(None);
+        }
+    };
+    let headers = verdict.decision().headers(rule);
+    if !verdict.allowed {
+        return Err(EdgeError::RateLimited { headers });
+    }
+    Ok(Some(Admitted {
+        headers,
+        generation: counted_as_user(rule, user).then_some(verdict.generation),
+    }))
+}
+
+/// Whether the object asked was the user's own (and so its generation is theirs).
+fn counted_as_user(rule: &Rule, user: Option<UserId>) -> bool {
+    matches!(rule.key, ratelimit::KeyKind::User) && user.is_some()
+}
+
+/// The user's current feed generation.
+pub async fn generation(env: &Env, user: UserId) -> Result<u64, EdgeError> {
+    let answer: Generation = call(env, &user_subject(user), Method::Get, "/generation").await?;
+    Ok(answer.generation)
+}
+
+/// Moves the user's feed generation on after one of their writes, so their cached pages are skipped.
+pub async fn bump(env: &Env, user: UserId) -> Result<u64, EdgeError> {
+    let answer: Generation = call(env, &user_subject(user), Method::Post, "/bump").await?;
+    Ok(answer.generation)
+}
+
+fn user_subject(user: UserId) -> String {
+    format!("user:{user}")
+}
+
+async fn call<T: DeserializeOwned>(
+    env: &Env,
+    subject: &str,
+    method: Method,
+    path: &str,
+) -> Result<T, EdgeError> {
+    let stub = env.durable_object(BINDING)?.get_by_name(subject)?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    // The host is never resolved: the runtime hands the request to the object.
+    let request = Request::new_with_init(&format!("https://limiter{path}"), &init)?;
+    let mut response = stub.fetch_with_request(request).await?;
+    if response.status_code() != 200 {
+        return Err(EdgeError::Runtime(format!(
+            "limiter answered {} to {path}",
+            response.status_code()
+        )));
+    }
+    Ok(response.json().await?)
+}
