@@ -98,6 +98,9 @@ async fn after_change(state: &AppState, kind: ContentType, object: u64) {
 /// Which of `objects` the viewer likes (none when anonymous).
 pub async fn liked(state: &AppState, viewer: Option<UserId>, kind: ContentType, objects: &[u64]) -> Result<HashSet<u64>> {
     let Some(viewer) = viewer else { return Ok(HashSet::new()) };
+    if objects.is_empty() {
+        return Ok(HashSet::new());
+    }
     Ok(store::liked_among(&state.db, viewer, kind, objects).await?.into_iter().collect())
 }
 

@@ -69,8 +69,6 @@ pub async fn add(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[TweetId]
     }
     let mut conn = redis.conn().await?;
     let script = add_script();
-    // Load once so the pipeline can use EVALSHA.
-    script.prepare_invoke().load_async(&mut conn).await?;
     let mut pipe = redis::pipe();
     for user in users {
         let cmd = pipe.cmd("EVALSHA").arg(script.get_hash()).arg(1).arg(key(redis, kind, *user)).arg(cap);
@@ -79,7 +77,15 @@ pub async fn add(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[TweetId]
         }
         cmd.ignore();
     }
-    pipe.query_async::<()>(&mut conn).await
+    match pipe.query_async::<()>(&mut conn).await {
+        // The server does not know the script yet (first use, or Redis restarted): load it and retry.
+        // EVALSHA fails before doing anything, so the retry applies each write once.
+        Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
+            script.prepare_invoke().load_async(&mut conn).await?;
+            pipe.query_async::<()>(&mut conn).await
+        }
+        other => other,
+    }
 }
 
 /// Removes `tweets` from the timelines of `users` (missing timelines are left missing).

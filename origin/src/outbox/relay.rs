@@ -110,7 +110,15 @@ async fn relay_on(
 /// One round: claim, publish, confirm, delete, commit. Returns the number of rows relayed.
 #[tracing::instrument(skip_all)]
 async fn relay_batch(state: &AppState, channel: &Channel, names: &Names) -> anyhow::Result<usize> {
-    let mut tx = state.db.begin().await.context("while starting the relay transaction")?;
+    let mut conn = state.db.acquire().await.context("while taking a connection for the relay")?;
+    // READ COMMITTED: the claim locks only the rows it returns. Under REPEATABLE READ it would also lock
+    // the gap after them, and every INSERT into the outbox (every tweet being posted) would wait for
+    // this round's publish and confirms to finish.
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute(&mut *conn)
+        .await
+        .context("while setting the relay's isolation level")?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.context("while starting the relay transaction")?;
     let rows = store::claim(&mut tx, BATCH).await.context("while claiming outbox rows")?;
     if rows.is_empty() {
         tx.rollback().await.context("while ending an empty relay round")?;

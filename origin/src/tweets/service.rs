@@ -213,7 +213,9 @@ async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
 
 async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>) -> Result<Vec<Tweet>> {
     let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
-    let ids: Vec<u64> = rows.iter().map(|row| row.id.0).collect();
+    // Only tweets someone has liked can be liked by the viewer: a page of unliked tweets (most pages)
+    // needs no likes lookup at all.
+    let ids: Vec<u64> = rows.iter().filter(|row| row.likes_count > 0).map(|row| row.id.0).collect();
     let (users, liked) = tokio::try_join!(
         profiles::service::users(state, &authors),
         likes::service::liked(state, viewer, ContentType::Tweet, &ids),

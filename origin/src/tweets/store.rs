@@ -126,25 +126,30 @@ pub async fn ids_by_user(db: impl MySqlExecutor<'_>, user: UserId, below: u64, f
 
 /// Ids of the tweets in `user`'s home feed (their own and their followees') in `[from, below)`, newest
 /// first: the source of truth the Redis home timeline is rebuilt from.
+///
+/// Two steps on purpose: with a join, the optimiser may walk the whole tweets primary key newest-first
+/// and test each row against the follow list. An explicit author list makes it a range scan per author
+/// on `(user_id, id)` and a sort of only their rows.
 #[tracing::instrument(skip(db))]
-pub async fn ids_for_home(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
-    sqlx::query_scalar(
-        "SELECT id FROM ( \
-           (SELECT t.id FROM friendships f JOIN tweets t ON t.user_id = f.to_user_id \
-             WHERE f.from_user_id = ? AND t.id < ? AND t.id >= ? ORDER BY t.id DESC LIMIT ?) \
-           UNION ALL \
-           (SELECT id FROM tweets WHERE user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?) \
-         ) feed ORDER BY id DESC LIMIT ?",
-    )
-    .bind(user)
-    .bind(below)
-    .bind(from)
-    .bind(limit)
-    .bind(user)
-    .bind(below)
-    .bind(from)
-    .bind(limit)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+pub async fn ids_for_home(db: &sqlx::MySqlPool, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+    let mut authors: Vec<UserId> = sqlx::query_scalar("SELECT to_user_id FROM friendships WHERE from_user_id = ?")
+        .bind(user)
+        .fetch_all(db)
+        .await?;
+    authors.push(user);
+    let mut ids = Vec::new();
+    // Bounded IN lists; each chunk contributes at most `limit` ids, the merge keeps the newest `limit`.
+    for chunk in authors.chunks(1_000) {
+        let mut query = sqlx::QueryBuilder::new("SELECT id FROM tweets FORCE INDEX (tweets_user) WHERE user_id IN (");
+        let mut list = query.separated(", ");
+        for author in chunk {
+            list.push_bind(*author);
+        }
+        query.push(") AND id < ").push_bind(below).push(" AND id >= ").push_bind(from);
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        ids.extend(query.build_query_scalar::<u64>().fetch_all(db).await?);
+    }
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(ids)
 }
