@@ -2,7 +2,8 @@
 //! request and passed by reference to every step. Parsing is a handful of string reads; doing it per
 //! request keeps the worker free of global state.
 //!
-//! Bindings: `ORIGIN_URL`, `SESSION_CACHE_SECS`, `FEED_CACHE_SECS`, `RATE_LIMITS` are `[vars]` in
+//! Bindings: `ORIGIN_URL`, `SESSION_CACHE_SECS`, `FEED_CACHE_SECS`, `PUBLIC_CACHE_SECS`,
+//! `RATE_LIMITS` are `[vars]` in
 //! `wrangler.toml`, `LIMITER` is the rate limiter's Durable Object namespace;
 //! `TOKEN_SECRET` and `EDGE_SECRET` are secrets (`.dev.vars` locally, `wrangler secret put` in
 //! production). Any of them can be overridden with `wrangler dev --var NAME:VALUE`.
@@ -13,6 +14,8 @@ use worker::{Env, Url};
 const DEFAULT_SESSION_CACHE_SECS: u32 = 4;
 /// Seconds a newsfeed page is cached when `FEED_CACHE_SECS` is not set.
 const DEFAULT_FEED_CACHE_SECS: u32 = 5;
+/// Seconds an anonymous public read is cached when `PUBLIC_CACHE_SECS` is not set.
+const DEFAULT_PUBLIC_CACHE_SECS: u32 = 5;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -31,6 +34,9 @@ pub struct Config {
     /// changes the reader did not make (their own writes through the edge show at once). 0 disables
     /// the feed cache.
     pub feed_cache_secs: u32,
+    /// How long an anonymous public read (tweet lists and details, followers, followings, comments) is
+    /// served from the edge: how stale such a page can be for anonymous readers. 0 disables it.
+    pub public_cache_secs: u32,
     /// Whether rate limits apply ("on"/"off"); tests and benchmarks switch them off.
     pub rate_limits: bool,
 }
@@ -65,6 +71,7 @@ impl Config {
             edge_secret: required("EDGE_SECRET")?,
             session_cache_secs: seconds(&lookup, "SESSION_CACHE_SECS", DEFAULT_SESSION_CACHE_SECS)?,
             feed_cache_secs: seconds(&lookup, "FEED_CACHE_SECS", DEFAULT_FEED_CACHE_SECS)?,
+            public_cache_secs: seconds(&lookup, "PUBLIC_CACHE_SECS", DEFAULT_PUBLIC_CACHE_SECS)?,
             rate_limits: match lookup("RATE_LIMITS").as_deref().map(str::trim) {
                 None | Some("on") => true,
                 Some("off") => false,
@@ -138,6 +145,7 @@ mod tests {
         assert_eq!(c.origin_url, "http://127.0.0.1:8000");
         assert_eq!(c.session_cache_secs, 4);
         assert_eq!(c.feed_cache_secs, 5);
+        assert_eq!(c.public_cache_secs, 5);
         assert!(c.rate_limits);
     }
 
@@ -147,11 +155,13 @@ mod tests {
         pairs.extend([
             ("SESSION_CACHE_SECS", "0"),
             ("FEED_CACHE_SECS", "9"),
+            ("PUBLIC_CACHE_SECS", "0"),
             ("RATE_LIMITS", "off"),
         ]);
         let c = config(&pairs).expect("valid");
         assert_eq!(c.session_cache_secs, 0);
         assert_eq!(c.feed_cache_secs, 9);
+        assert_eq!(c.public_cache_secs, 0);
         assert!(!c.rate_limits);
     }
 

@@ -11,16 +11,19 @@
 //! - [`ratelimit`]: the contract's rate limits, counted by [`limiter_object::Limiter`], a Durable
 //!   Object per caller that also holds each user's feed generation.
 //! - [`feed_cache`]: per-user newsfeed pages in the Cache API, keyed by that generation.
+//! - [`public_cache`]: anonymous public reads (tweets, friendships, comments), shared by all anonymous
+//!   callers for a few seconds.
 //! - [`forward`]: the request to the origin and its answer back.
 //! - [`errors`]: every answer the edge gives itself, as the contract's JSON envelopes.
 //!
 //! A request's flow ([`handle`]): read the config; note the request id and client IP; authenticate
 //! (a present `Authorization` header must be a valid, live bearer token, else 401 here); count the
-//! request against its rate limit (429 here when past it); for a user's newsfeed read, answer from the
-//! feed cache when the page is there; otherwise forward to the origin with the `x-rookery-edge`
-//! assertion, store a fresh feed page, and after a user's successful write move their feed generation
-//! on (after a logout, also purge that session's cached status). Every response, the edge's own or
-//! the origin's, carries `x-request-id`; limited ones carry `RateLimit-*`, feed reads `X-Cache`.
+//! request against its rate limit (429 here when past it); answer a user's newsfeed read from the
+//! feed cache, or an anonymous public read from the public cache, when the page is there; otherwise
+//! forward to the origin with the `x-rookery-edge` assertion and store a fresh cacheable page; after
+//! a user's successful write move their feed generation on (after a logout, also purge that
+//! session's cached status). Every response, the edge's own or the origin's, carries `x-request-id`;
+//! limited ones carry `RateLimit-*`, cacheable reads `X-Cache`.
 
 mod auth;
 mod client;
@@ -29,6 +32,7 @@ mod errors;
 mod feed_cache;
 mod forward;
 mod limiter_object;
+mod public_cache;
 mod ratelimit;
 mod session;
 
@@ -93,7 +97,15 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
         }
         _ => None,
     };
-    if let Some(key) = &feed_key {
+    let cache = match feed_key {
+        Some(key) => Some((key, config.feed_cache_secs)),
+        None => {
+            let query = request.url()?.query().map(str::to_owned);
+            public_cache::key(&config, identity, &method, &path, query.as_deref())
+                .map(|key| (key, config.public_cache_secs))
+        }
+    };
+    if let Some((key, _)) = &cache {
         if let Some(mut hit) = feed_cache::lookup(key).await {
             set_headers(&mut hit, &limit_headers, Some("HIT"));
             return Ok(hit);
@@ -119,8 +131,8 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
     )
     .await?;
     let succeeded = (200..300).contains(&response.status_code());
-    if let Some(key) = &feed_key {
-        response = feed_cache::store(key, response, config.feed_cache_secs).await?;
+    if let Some((key, max_age)) = &cache {
+        response = feed_cache::store(key, response, *max_age).await?;
     }
     if let (Some(user_id), true) = (writer, succeeded) {
         // Before the answer leaves: the user's next feed read must not find a page from before.
@@ -138,12 +150,12 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
     set_headers(
         &mut response,
         &limit_headers,
-        feed_key.is_some().then_some("MISS"),
+        cache.is_some().then_some("MISS"),
     );
     Ok(response)
 }
 
-/// Adds the rate-limit headers and, on a feed read, `X-Cache`. The responses here all have mutable
+/// Adds the rate-limit headers and, on a cacheable read, `X-Cache`. The responses here all have mutable
 /// headers (built by the edge or copied from the origin's), so `set` cannot fail in practice.
 fn set_headers(response: &mut Response, limit_headers: &[(&str, String)], cache: Option<&str>) {
     let headers = response.headers_mut();

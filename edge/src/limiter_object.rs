@@ -7,16 +7,18 @@
 //! traffic is bounded by the table (tens of requests a second), far below the roughly 1,000 requests
 //! a second one object serves, and no object is shared by different callers.
 //!
-//! The logs live in memory only. Windows are at most 60 seconds, and the runtime evicts an object
-//! only after it has been idle for longer than that, so eviction loses nothing; a restart of the
-//! object (a deploy, a crash) forgets at most one window's count.
+//! The runtime evicts an idle object from memory after a few seconds (about 10 when nothing holds it),
+//! so what must outlive that is also written to the object's storage: the logs of rules with a
+//! window longer than [`PERSIST_OVER_SECS`] (the 5-a-minute tweet limit), and the generation. Logs of
+//! per-second limits stay in memory: an object idle long enough to be evicted has nothing left in
+//! them.
 //!
-//! The generation starts at the time the object was created (milliseconds) and only grows
-//! ([`Limiter::bump`]). The feed cache puts it into every key, so a bump (after one of the user's
-//! writes) makes all their cached pages unreachable, and a restarted object cannot bring back a
-//! generation that keyed an older page.
+//! The generation keys the user's cached feed pages ([`crate::feed_cache`]). It is read from storage
+//! on the object's first request (created from the clock, in milliseconds, the first time ever) and
+//! only grows: [`Limiter::bump`] stores the new value before answering, so after one of the user's
+//! writes no restart can bring back a generation that keyed a page from before it.
 //!
-//! Calls, all from this worker: `POST /check?scope=<scope>` → [`Verdict`];
+//! Calls, all from this worker: `POST /check?scope=<scope>[&generation=1]` → [`Verdict`];
 //! `GET /generation` and `POST /bump` → [`Generation`].
 
 use std::{
@@ -28,6 +30,10 @@ use rookery_shared::ratelimit::{self, SlidingLog};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
+/// Logs of rules with a window longer than this many seconds are kept in storage too.
+const PERSIST_OVER_SECS: u32 = 5;
+const GENERATION_KEY: &str = "generation";
+
 /// The answer to `/check`: the shared rule's decision plus the caller's feed generation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
@@ -36,7 +42,8 @@ pub struct Verdict {
     pub remaining: u32,
     pub reset_secs: u64,
     pub retry_after_secs: Option<u64>,
-    pub generation: u64,
+    /// Only when asked for (`&generation=1`): the caller is a user.
+    pub generation: Option<u64>,
 }
 
 impl Verdict {
@@ -58,15 +65,18 @@ pub struct Generation {
 
 #[durable_object(fetch)]
 pub struct Limiter {
+    state: State,
     logs: RefCell<HashMap<&'static str, SlidingLog>>,
-    generation: Cell<u64>,
+    /// `None` until read from storage.
+    generation: Cell<Option<u64>>,
 }
 
 impl DurableObject for Limiter {
-    fn new(_state: State, _env: Env) -> Self {
+    fn new(state: State, _env: Env) -> Self {
         Self {
+            state,
             logs: RefCell::default(),
-            generation: Cell::new(now_ms()),
+            generation: Cell::new(None),
         }
     }
 
@@ -74,21 +84,22 @@ impl DurableObject for Limiter {
         let url = request.url()?;
         match (request.method(), url.path()) {
             (Method::Post, "/check") => {
-                let scope = url
-                    .query_pairs()
-                    .find(|(name, _)| name == "scope")
-                    .map(|(_, value)| value.into_owned())
-                    .unwrap_or_default();
-                match ratelimit::rule_by_scope(&scope) {
-                    Some(rule) => Response::from_json(&self.check(rule, now_ms())),
+                let param = |wanted: &str| {
+                    url.query_pairs()
+                        .find(|(name, _)| name == wanted)
+                        .map(|(_, value)| value.into_owned())
+                };
+                let with_generation = param("generation").is_some_and(|v| v == "1");
+                match ratelimit::rule_by_scope(&param("scope").unwrap_or_default()) {
+                    Some(rule) => Response::from_json(&self.check(rule, with_generation).await?),
                     None => Response::error("unknown scope", 400),
                 }
             }
             (Method::Get, "/generation") => Response::from_json(&Generation {
-                generation: self.generation.get(),
+                generation: self.generation().await?,
             }),
             (Method::Post, "/bump") => Response::from_json(&Generation {
-                generation: self.bump(now_ms()),
+                generation: self.bump().await?,
             }),
             _ => Response::error("not found", 404),
         }
@@ -96,29 +107,78 @@ impl DurableObject for Limiter {
 }
 
 impl Limiter {
-    /// Synchronous from start to end, so no other request to this object interleaves with it.
-    fn check(&self, rule: &'static ratelimit::Rule, now: u64) -> Verdict {
-        let mut logs = self.logs.borrow_mut();
-        // Drop logs whose windows have all passed, so an object that sees many scopes stays small.
-        logs.retain(|scope, log| {
-            *scope == rule.scope
-                || ratelimit::rule_by_scope(scope).is_some_and(|r| !log.is_idle(r.limits, now))
-        });
-        let decision = logs.entry(rule.scope).or_default().check(rule.limits, now);
-        Verdict {
+    /// The decision for one request. While the object waits on its storage the runtime delivers no
+    /// other request to it, so a check and its write are not interleaved with another check.
+    async fn check(
+        &self,
+        rule: &'static ratelimit::Rule,
+        with_generation: bool,
+    ) -> Result<Verdict> {
+        let persisted = rule
+            .limits
+            .iter()
+            .any(|l| l.window_secs > PERSIST_OVER_SECS);
+        let storage = self.state.storage();
+        let log_key = format!("log:{}", rule.scope);
+        if persisted && !self.logs.borrow().contains_key(rule.scope) {
+            let stored: Option<SlidingLog> = storage.get(&log_key).await?;
+            self.logs
+                .borrow_mut()
+                .insert(rule.scope, stored.unwrap_or_default());
+        }
+        let generation = match with_generation {
+            true => Some(self.generation().await?),
+            false => None,
+        };
+        let now = now_ms();
+        let (decision, log) = {
+            let mut logs = self.logs.borrow_mut();
+            // Drop in-memory logs whose windows have all passed, so the object stays small.
+            logs.retain(|scope, log| {
+                *scope == rule.scope
+                    || ratelimit::rule_by_scope(scope).is_some_and(|r| !log.is_idle(r.limits, now))
+            });
+            let log = logs.entry(rule.scope).or_default();
+            let decision = log.check(rule.limits, now);
+            (decision, log.clone())
+        };
+        if persisted && decision.allowed {
+            storage.put(&log_key, log).await?;
+        }
+        Ok(Verdict {
             allowed: decision.allowed,
             limit: decision.limit,
             remaining: decision.remaining,
             reset_secs: decision.reset_secs,
             retry_after_secs: decision.retry_after_secs,
-            generation: self.generation.get(),
-        }
+            generation,
+        })
     }
 
-    fn bump(&self, now: u64) -> u64 {
-        let next = (self.generation.get() + 1).max(now);
-        self.generation.set(next);
-        next
+    async fn generation(&self) -> Result<u64> {
+        if let Some(generation) = self.generation.get() {
+            return Ok(generation);
+        }
+        let storage = self.state.storage();
+        let generation = match storage.get::<u64>(GENERATION_KEY).await? {
+            Some(generation) => generation,
+            None => {
+                let generation = now_ms();
+                storage.put(GENERATION_KEY, generation).await?;
+                generation
+            }
+        };
+        self.generation.set(Some(generation));
+        Ok(generation)
+    }
+
+    /// Stores the next generation before using it: a failed write leaves the old one in force and
+    /// is reported to the caller.
+    async fn bump(&self) -> Result<u64> {
+        let next = (self.generation().await? + 1).max(now_ms());
+        self.state.storage().put(GENERATION_KEY, next).await?;
+        self.generation.set(Some(next));
+        Ok(next)
     }
 }
 

@@ -24,6 +24,7 @@ use crate::{
     auth::Identity,
     client::Client,
     errors::EdgeError,
+    feed_cache,
     limiter_object::{Generation, Verdict},
 };
 
@@ -52,11 +53,14 @@ pub async fn check(
     };
     let user = identity.user().map(|(user_id, _)| user_id);
     let subject = rule.subject(user.map(|u| u.0), &client.ip);
+    // The user's own object also holds their feed generation; only a feed read needs it.
+    let with_generation = counted_as_user(rule, user) && feed_cache::is_feed_read(method, path);
+    let query = if with_generation { "&generation=1" } else { "" };
     let verdict: Verdict = match call(
         env,
         &subject,
         Method::Post,
-        &format!("/check?scope={}", rule.scope),
+        &format!("/check?scope={}{query}", rule.scope),
     )
     .await
     {
@@ -76,7 +80,7 @@ pub async fn check(
     }
     Ok(Some(Admitted {
         headers,
-        generation: counted_as_user(rule, user).then_some(verdict.generation),
+        generation: verdict.generation,
     }))
 }
 

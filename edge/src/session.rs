@@ -183,6 +183,7 @@ mod tests {
             edge_secret: "e".into(),
             session_cache_secs: 4,
             feed_cache_secs: 5,
+            public_cache_secs: 5,
             rate_limits: true,
         };
         assert_eq!(

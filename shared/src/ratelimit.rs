@@ -243,7 +243,7 @@ fn seconds_until(at_ms: u64, now_ms: u64) -> u64 {
 
 /// The in-memory log for one key: per limit, the times (ms) of the admitted requests still inside
 /// its window, oldest first. Holds at most `max` entries per limit.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlidingLog {
     hits: Vec<VecDeque<u64>>,
 }

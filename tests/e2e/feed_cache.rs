@@ -381,3 +381,82 @@ async fn logged_out_expired_and_forged_tokens_never_read_the_cache() {
         .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_public_reads_are_shared_briefly_and_signed_in_reads_never_are() {
+    const PUBLIC_CACHE_SECS: u32 = 3;
+    let stack = spawn_stack_with(
+        |_| {},
+        |vars| {
+            vars.public_cache_secs = PUBLIC_CACHE_SECS;
+            vars.session_cache_secs = 30;
+        },
+    )
+    .await;
+    let alice = stack.signup("public_alice").await;
+    let tweet = stack.post_tweet(&alice, "read me without a token").await;
+    let detail = format!("/api/tweets/{tweet}/");
+    let detail_reads = || stack.origin.requests_for("GET", "/api/tweets/{id}");
+
+    let first = stack.edge(Method::GET, &detail, None, None).await;
+    assert_eq!((first.status, x_cache(&first)), (StatusCode::OK, "MISS"));
+    assert_eq!(first.body["has_liked"], false);
+    let again = stack.edge(Method::GET, &detail, None, None).await;
+    assert_eq!((again.status, x_cache(&again)), (StatusCode::OK, "HIT"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(detail_reads().await, 1, "the hit never reached the origin");
+
+    let list = format!("/api/tweets/?user_id={}", alice.id);
+    assert_eq!(
+        x_cache(&stack.edge(Method::GET, &list, None, None).await),
+        "MISS"
+    );
+    assert_eq!(
+        x_cache(&stack.edge(Method::GET, &list, None, None).await),
+        "HIT"
+    );
+
+    // Signed in, the origin answers every time.
+    for _ in 0..2 {
+        let own = stack
+            .edge(Method::GET, &detail, Some(&alice.token), None)
+            .await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert_eq!(own.header("x-cache"), None);
+    }
+    assert_eq!(detail_reads().await, 3);
+
+    // The author deletes it: gone for her at once, and for anonymous readers within the bound.
+    let deleted = stack
+        .edge(Method::DELETE, &detail, Some(&alice.token), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let deleted_at = Instant::now();
+    let own = stack
+        .edge(Method::GET, &detail, Some(&alice.token), None)
+        .await;
+    assert_eq!(own.status, StatusCode::NOT_FOUND);
+    loop {
+        let anonymous = stack.edge(Method::GET, &detail, None, None).await;
+        if anonymous.status == StatusCode::NOT_FOUND {
+            assert_eq!(
+                x_cache(&anonymous),
+                "MISS",
+                "a 404 is never served from the cache"
+            );
+            break;
+        }
+        assert!(
+            deleted_at.elapsed() <= Duration::from_secs(u64::from(PUBLIC_CACHE_SECS) + 1),
+            "anonymous readers still see the deleted tweet after {:?}",
+            deleted_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Not stored: the next anonymous read asks the origin again.
+    let after = stack.edge(Method::GET, &detail, None, None).await;
+    assert_eq!(
+        (after.status, x_cache(&after)),
+        (StatusCode::NOT_FOUND, "MISS")
+    );
+}

@@ -95,6 +95,7 @@ fn stub_vars(port: u16) -> EdgeVars {
         edge_secret: "e2e-stub-edge-secret".into(),
         session_cache_secs: 4,
         feed_cache_secs: 5,
+        public_cache_secs: 0,
         rate_limits: false,
     }
 }

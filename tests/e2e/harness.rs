@@ -82,6 +82,8 @@ pub struct EdgeVars {
     pub edge_secret: String,
     pub session_cache_secs: u32,
     pub feed_cache_secs: u32,
+    /// Off (0) unless a test is about it: other tests read public pages right after changing them.
+    pub public_cache_secs: u32,
     /// `RATE_LIMITS=on|off`; off unless a test is about the limits.
     pub rate_limits: bool,
 }
@@ -94,6 +96,7 @@ impl EdgeVars {
             edge_secret: config.edge_secret.clone(),
             session_cache_secs,
             feed_cache_secs: 5,
+            public_cache_secs: 0,
             rate_limits: false,
         }
     }
@@ -210,6 +213,7 @@ pub fn wrangler_args(vars: &EdgeVars, port: u16, state: &Path) -> Vec<String> {
         ("EDGE_SECRET", vars.edge_secret.clone()),
         ("SESSION_CACHE_SECS", vars.session_cache_secs.to_string()),
         ("FEED_CACHE_SECS", vars.feed_cache_secs.to_string()),
+        ("PUBLIC_CACHE_SECS", vars.public_cache_secs.to_string()),
         (
             "RATE_LIMITS",
             if vars.rate_limits { "on" } else { "off" }.to_owned(),

@@ -277,7 +277,9 @@ async fn tweets_are_limited_to_one_a_second_and_five_a_minute_per_user() {
             reply.body
         );
     }
-    tokio::time::sleep(Duration::from_millis(1050)).await;
+    // Idle long enough for the runtime to evict alice's Limiter object from memory (about 10 s): the
+    // minute's log is in its storage, so the limit still holds.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let sixth = post(&alice, 6).await;
     assert_limited(&sixth, 5, "sixth tweet in a minute");
     let retry_after: u64 = sixth
@@ -285,7 +287,7 @@ async fn tweets_are_limited_to_one_a_second_and_five_a_minute_per_user() {
         .and_then(|v| v.parse().ok())
         .expect("a number");
     assert!(
-        (50..=60).contains(&retry_after),
+        (30..=50).contains(&retry_after),
         "waits for the first tweet to age out: {retry_after}"
     );
 
