@@ -10,6 +10,9 @@ use rookery_origin::{
 };
 use rookery_shared::ids::UserId;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "origin", version, about = "The Rookery origin server and its operations commands")]
 struct Cli {

@@ -72,10 +72,14 @@ fn kind_label(kind: Kind) -> &'static str {
 /// The requester's newsfeed page: pushed tweets from the home timeline, merged with the recent tweets of
 /// followed high-follower authors (never pushed), deduplicated, newest first.
 pub async fn feed(state: &AppState, user: UserId, window: Window) -> Result<EndlessPage<NewsFeedItem>> {
-    let mut ids = window_ids(state, Kind::Home, user, window).await?;
-    for author in pulled_authors(state, user).await? {
-        ids.extend(window_ids(state, Kind::User, author, window).await?);
-    }
+    // Both are Redis reads on one multiplexed connection: issued together, they share a round trip.
+    let (home, pulled) = tokio::try_join!(window_ids(state, Kind::Home, user, window), pulled_authors(state, user))?;
+    let mut ids = home;
+    let pulled_pages = futures::future::try_join_all(
+        pulled.into_iter().map(|author| window_ids(state, Kind::User, author, window)),
+    )
+    .await?;
+    ids.extend(pulled_pages.into_iter().flatten());
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids.dedup();
     ids.truncate(window.limit + 1);
