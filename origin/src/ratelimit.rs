@@ -7,10 +7,10 @@
 //!
 //! [`enforce`] runs after `auth::identify`. It skips requests that came through the edge (the signed
 //! assertion says the edge has limited them already) and everything when `RATE_LIMITS=off`. Redis
-//! being unreachable never refuses a request: the check fails open, with a warning and a count in
-//! `rookery_rate_limit_unchecked_total`.
+//! being unreachable (or slower than [`CHECK_TIMEOUT`]) never refuses a request: the check fails
+//! open, with a warning and a count in `rookery_rate_limit_unchecked_total`.
 
-use std::sync::LazyLock;
+use std::{sync::LazyLock, time::Duration};
 
 use axum::{
     extract::{Request, State},
@@ -52,6 +52,10 @@ return out
 
 static LIMITER: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(SCRIPT));
 
+/// How long a request waits for its check before going on unchecked: an unreachable Redis costs each
+/// limited request this much at most, not the connection's own timeouts and retry.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(200);
+
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.config.rate_limits {
         return next.run(request).await;
@@ -65,10 +69,16 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         }
         _ => return next.run(request).await,
     };
-    let decision = match check(&state.redis, rule, &subject).await {
-        Ok(decision) => decision,
-        Err(error) => {
+    let checked = tokio::time::timeout(CHECK_TIMEOUT, check(&state.redis, rule, &subject)).await;
+    let decision = match checked {
+        Ok(Ok(decision)) => decision,
+        Ok(Err(error)) => {
             tracing::warn!(%error, scope = rule.scope, "rate limit not checked: Redis unavailable");
+            state.metrics.rate_limit_unchecked.inc();
+            return next.run(request).await;
+        }
+        Err(_) => {
+            tracing::warn!(scope = rule.scope, "rate limit not checked: Redis too slow");
             state.metrics.rate_limit_unchecked.inc();
             return next.run(request).await;
         }
