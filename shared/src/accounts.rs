@@ -6,6 +6,7 @@ use crate::ids::UserId;
 
 /// The `User` shape of the accounts endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -14,29 +15,43 @@ pub struct User {
 /// `POST /api/accounts/signup/`. Fields are optional so that a missing one is a 400 with the contract's
 /// message rather than a deserialisation error.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(description = "Every field is required; all failures are reported at once."))]
 pub struct SignupRequest {
+    /// 6–20 letters, digits or `_`; stored lower-case; unique case-insensitively.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, min_length = 6, max_length = 20, pattern = "^[A-Za-z0-9_]+$", example = "linghu_chong"))]
     pub username: Option<String>,
+    /// A valid address, unique case-insensitively.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, format = Email, example = "linghu@example.com"))]
     pub email: Option<String>,
+    /// 6–128 characters.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, format = Password, min_length = 6, max_length = 128, example = "correct horse"))]
     pub password: Option<String>,
 }
 
 /// `POST /api/accounts/login/`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "linghu_chong"))]
     pub username: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, format = Password, example = "correct horse"))]
     pub password: Option<String>,
 }
 
 /// 201 from signup, 200 from login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthResponse {
     pub success: bool,
     pub user: User,
+    /// The bearer token: send it as `Authorization: Bearer <token>`.
     pub token: String,
 }
 
 /// `GET /api/accounts/login_status/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginStatus {
     pub has_logged_in: bool,
     pub ip: String,
@@ -46,6 +61,7 @@ pub struct LoginStatus {
 
 /// `{"success": true}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Success {
     pub success: bool,
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 /// `{"detail": "..."}`: 401, 403, 404, 405, 429 and the service errors (502, 503, 500).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"detail": "Not found."})))]
 pub struct Detail {
     pub detail: String,
 }
@@ -20,9 +22,13 @@ impl Detail {
 
 /// `{"success": false, "message": ..., "errors"?: {field: [why, ...]}}`: 400 and 413.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"success": false, "message": "Please check input", "errors": {"content": ["Ensure this field has at least 6 characters."]}})))]
 pub struct Failure {
+    /// Always `false`.
     pub success: bool,
     pub message: String,
+    /// Reasons per field, present for validation failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
 }

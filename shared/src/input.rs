@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An id given as a JSON number or as text (`"123"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum LooseId {
     Number(u64),
@@ -24,6 +25,7 @@ impl LooseId {
 
 /// A boolean given as JSON `true`/`false` or as text (`"true"`, `"False"`, `"1"`, `"0"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum LooseBool {
     Bool(bool),

@@ -11,6 +11,7 @@ pub fn session_status_path(session_id: SessionId) -> String {
 
 /// Whether a login session is still live (not logged out, not expired).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionStatus {
     pub active: bool,
 }

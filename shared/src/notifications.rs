@@ -6,6 +6,7 @@ use crate::{ids::NotificationId, input::LooseBool, timestamp::Timestamp, users::
 
 /// What a notification points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TargetType {
     Tweet,
@@ -34,6 +35,7 @@ impl TargetType {
 
 /// `{"id", "actor", "verb", "target_type", "target_id", "timestamp", "unread"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: NotificationId,
     pub actor: UserWithProfile,
@@ -47,7 +49,9 @@ pub struct Notification {
 
 /// A numbered page: `next` and `previous` are absolute URLs or null.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NumberedPage<T> {
+    /// Items on all pages together.
     pub count: u64,
     pub next: Option<String>,
     pub previous: Option<String>,
@@ -59,18 +63,22 @@ pub const NOTIFICATIONS_PAGE_SIZE: u64 = 10;
 
 /// `GET /api/notifications/unread-count/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnreadCount {
     pub unread_count: u64,
 }
 
 /// `POST /api/notifications/mark-all-as-read/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkedCount {
     pub marked_count: u64,
 }
 
 /// `PUT /api/notifications/<id>/`: only `unread` is read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateNotification {
+    #[cfg_attr(feature = "openapi", schema(value_type = LooseBool, required = true))]
     pub unread: Option<LooseBool>,
 }

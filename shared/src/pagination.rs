@@ -5,14 +5,18 @@ use serde::{Deserialize, Serialize};
 
 /// `{"has_next_page", "results", "next_cursor"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndlessPage<T> {
     pub has_next_page: bool,
+    /// Newest first.
     pub results: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` exactly when `has_next_page` is false.
     pub next_cursor: Option<String>,
 }
 
 /// The query of an endless page. Names are the contract's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct PageQuery {
     /// `created_at__lt`: the newest items strictly older than this datetime.
     #[serde(rename = "created_at__lt")]

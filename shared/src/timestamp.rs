@@ -6,6 +6,11 @@ use time::{format_description::well_known::Rfc3339, macros::format_description, 
 
 /// Microseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, format = DateTime, example = "2026-11-27T21:05:36.123456Z")
+)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {

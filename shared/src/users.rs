@@ -7,6 +7,7 @@ use crate::ids::UserId;
 /// `{"id", "username", "nickname", "avatar_url"}`: the author of a tweet or comment, the other side of
 /// a follow, the actor of a notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserWithProfile {
     pub id: UserId,
     pub username: String,
