@@ -2,25 +2,45 @@
 
 use std::time::Duration;
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{metrics, state::AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::render))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics::render))
 }
 
+/// Liveness
+///
+/// The process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operational",
+    responses((status = 200, description = "Up.", body = Object, example = json!({"status": "ok"}))),
+)]
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Readiness
+///
 /// 200 when MySQL, Redis and RabbitMQ all answer; otherwise 503 naming the ones that do not. Without
 /// Redis or RabbitMQ the origin still serves (slower reads, delayed fanout), so load balancers that only
 /// need "can serve" should probe MySQL-readiness via the `mysql` field or use `/healthz`.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operational",
+    responses(
+        (status = 200, description = "MySQL, Redis and RabbitMQ all answer.", body = Object,
+            example = json!({"status": "ready", "unavailable": [], "mysql": "up", "redis": "up", "rabbitmq": "up"})),
+        (status = 503, description = "Some dependency does not answer; `detail` and `unavailable` name them.", body = Object,
+            example = json!({"status": "degraded", "unavailable": ["redis"], "mysql": "up", "redis": "down", "rabbitmq": "up", "detail": "Unavailable: redis."})),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let limit = Duration::from_secs(1);
     let (mysql, redis) = tokio::join!(

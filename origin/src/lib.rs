@@ -4,7 +4,9 @@
 //! Layout: [`startup`] builds the [`Application`] and runs it; [`state::AppState`] is what handlers reach;
 //! each feature (e.g. [`accounts`]) has `routes` (HTTP in and out only), `service` (the rules) and `store`
 //! (SQL and Redis). Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
-//! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`].
+//! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`]. [`openapi`] holds the route table
+//! every feature's routes join, the OpenAPI document generated from it (`/openapi.json`) and the API
+//! explorer (`/docs/`).
 //!
 //! A request passes: request-id and trace layers → [`metrics::track`] → [`auth::identify`] (edge assertion or
 //! bearer token) → [`ratelimit::enforce`] (direct callers only) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
@@ -28,6 +30,7 @@ pub mod media;
 pub mod metrics;
 pub mod newsfeed;
 pub mod notifications;
+pub mod openapi;
 pub mod ops;
 pub mod outbox;
 pub mod pagination;

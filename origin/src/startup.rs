@@ -22,7 +22,7 @@ use tower_http::{
 };
 
 use crate::{
-    accounts, auth, comments, friendships, likes, media, newsfeed, notifications, profiles, tweets, broker::Broker, cache::Redis, config::Config, db, error::ApiError, health, ids::IdGenerator,
+    auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
     metrics::{self, Metrics},
     state::AppState,
     worker::Background,
@@ -63,7 +63,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let background = Background::start(&state, shutdown.clone(), state.config.run_consumers);
 
-        let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router(state)?);
         let stop = shutdown.clone();
         tracing::info!(addr = %listener.local_addr()?, "origin listening");
         axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
@@ -99,20 +99,11 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// The full HTTP surface with its middleware.
-pub fn router(state: AppState) -> Router {
+/// The full HTTP surface with its middleware. The routes come from [`openapi::table`], which documents
+/// each of them; add routes there, not here.
+pub fn router(state: AppState) -> anyhow::Result<Router> {
     let body_limit = state.config.max_body_bytes;
-    Router::new()
-        .merge(accounts::router())
-        .merge(tweets::router(&state.config))
-        .merge(friendships::router())
-        .merge(newsfeed::router())
-        .merge(comments::router())
-        .merge(likes::router())
-        .merge(notifications::router())
-        .merge(profiles::router(&state.config))
-        .merge(media::router())
-        .merge(health::router())
+    let router = openapi::router(&state.config)?
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })
         .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::enforce))
@@ -134,7 +125,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-        }))
+        }));
+    Ok(router)
 }
 
 /// Request ids for direct calls (the edge sends its own).

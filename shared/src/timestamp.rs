@@ -9,7 +9,12 @@ use time::{format_description::well_known::Rfc3339, macros::format_description, 
 #[cfg_attr(
     feature = "openapi",
     derive(utoipa::ToSchema),
-    schema(value_type = String, format = DateTime, example = "2026-11-27T21:05:36.123456Z")
+    schema(
+        value_type = String,
+        format = DateTime,
+        description = "ISO-8601 UTC with microseconds and `Z`.",
+        example = "2026-11-27T21:05:36.123456Z"
+    )
 )]
 pub struct Timestamp(pub i64);
 

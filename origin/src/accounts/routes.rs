@@ -3,40 +3,96 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use rookery_shared::{
     accounts::{AuthResponse, LoginRequest, LoginStatus, SignupRequest, Success},
+    error::Failure,
     ids::SessionId,
     internal::SessionStatus,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::service;
 use crate::{
     auth::{Identity, MaybeUser},
     error::{ApiError, Result},
     extract::Input,
+    openapi::responses::{NotFound, RateLimited},
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/accounts/signup", post(signup))
-        .route("/api/accounts/login", post(login))
-        .route("/api/accounts/logout", post(logout))
-        .route("/api/accounts/login_status", get(login_status))
-        .route("/internal/sessions/{session_id}", get(session_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(login_status))
+        .routes(routes!(session_status))
 }
 
+/// Sign up
+///
+/// Creates the account and its profile and logs in. Copy the answer's `token`, press **Authorize** and
+/// paste it: every call made here then carries it.
+#[utoipa::path(
+    post,
+    path = "/api/accounts/signup",
+    tag = "accounts",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Signed up and logged in.", body = AuthResponse),
+        (status = 400, description = "Fields missing or invalid, or the username or email taken; every failure is listed.", body = Failure,
+            examples(
+                ("taken" = (value = json!({"success": false, "message": "Please check input",
+                    "errors": {"username": ["This username has been occupied."], "email": ["This email address has been occupied."]}}))),
+                ("invalid" = (value = json!({"success": false, "message": "Please check input",
+                    "errors": {"password": ["Ensure this field has at least 6 characters."], "username": ["This field is required."]}}))),
+            )),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn signup(State(state): State<AppState>, Input(body): Input<SignupRequest>) -> Result<(StatusCode, Json<AuthResponse>)> {
     Ok((StatusCode::CREATED, Json(service::signup(&state, body).await?)))
 }
 
+/// Log in
+///
+/// A new session and its token; other sessions of the same user stay valid.
+#[utoipa::path(
+    post,
+    path = "/api/accounts/login",
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = AuthResponse),
+        (status = 400, description = "A field is missing, the user does not exist, or the password does not match.", body = Failure,
+            examples(
+                ("unknown user" = (value = json!({"success": false, "message": "Please check input", "errors": {"username": ["User does not exist."]}}))),
+                ("wrong password" = (value = json!({"success": false, "message": "Username and password does not match."}))),
+                ("missing" = (value = json!({"success": false, "message": "missing username,password in request"}))),
+            )),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn login(State(state): State<AppState>, Input(body): Input<LoginRequest>) -> Result<Json<AuthResponse>> {
     Ok(Json(service::login(&state, body).await?))
 }
 
+/// Log out
+///
+/// Revokes the session of the token used (only that one); the token is refused from then on. Without a
+/// token this does nothing and still succeeds.
+#[utoipa::path(
+    post,
+    path = "/api/accounts/logout",
+    tag = "accounts",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out (or was not logged in).", body = Success),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Json<Success>> {
     if let Some(user) = user {
         service::logout(&state, user.session_id).await?;
@@ -44,6 +100,24 @@ async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Re
     Ok(Json(Success::OK))
 }
 
+/// Login status
+///
+/// Whether the call carries a valid token, whose user that is, and the client IP the server saw (through
+/// the edge, the caller's `CF-Connecting-IP`).
+#[utoipa::path(
+    get,
+    path = "/api/accounts/login_status",
+    tag = "accounts",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's status; `user` only when logged in.", body = LoginStatus,
+            examples(
+                ("logged in" = (value = json!({"has_logged_in": true, "ip": "203.0.113.7", "user": {"id": 1861293756416001_u64, "username": "linghu_chong"}}))),
+                ("anonymous" = (value = json!({"has_logged_in": false, "ip": "203.0.113.7"}))),
+            )),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn login_status(State(state): State<AppState>, identity: Identity) -> Result<Json<LoginStatus>> {
     let user = match identity.user {
         Some(auth) => service::user(&state, auth.user_id).await?,
@@ -52,7 +126,20 @@ async fn login_status(State(state): State<AppState>, identity: Identity) -> Resu
     Ok(Json(LoginStatus { has_logged_in: user.is_some(), ip: identity.client_ip, user }))
 }
 
-/// Only the edge may ask: the answer tells whether a token would still be accepted.
+/// Session liveness (edge only)
+///
+/// Whether a login session is still live, i.e. whether its tokens would be accepted. Only the edge may
+/// ask (the request must carry its signed `x-rookery-edge` assertion); anyone else gets a 404.
+#[utoipa::path(
+    get,
+    path = "/internal/sessions/{session_id}",
+    tag = "internal",
+    params(("session_id" = u64, Path, description = "The session id from a token's claims.")),
+    responses(
+        (status = 200, description = "The session's state.", body = SessionStatus),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn session_status(
     State(state): State<AppState>,
     identity: Identity,

@@ -1,19 +1,72 @@
 //! `POST /api/likes/` and `POST /api/likes/cancel/`.
 
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
-use rookery_shared::likes::{Like, LikeCancelled, LikeRequest};
+use axum::{extract::State, http::StatusCode, Json};
+use rookery_shared::{
+    error::Failure,
+    likes::{Like, LikeCancelled, LikeRequest},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::service;
-use crate::{auth::AuthUser, error::Result, extract::Input, state::AppState};
+use crate::{
+    auth::AuthUser,
+    error::Result,
+    extract::Input,
+    openapi::responses::{RateLimited, Unauthorized},
+    state::AppState,
+};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/likes", post(like)).route("/api/likes/cancel", post(cancel))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(like)).routes(routes!(cancel))
 }
 
+/// Like a tweet or comment
+///
+/// Liking again is a 201 that changes nothing. The author is notified ("liked your tweet" or "liked your
+/// comment") unless it is the caller.
+#[utoipa::path(
+    post,
+    path = "/api/likes",
+    tag = "likes",
+    security(("bearer" = [])),
+    request_body = LikeRequest,
+    responses(
+        (status = 201, description = "The like (new or existing).", body = Like),
+        (status = 400, description = "A field missing, a `content_type` other than `tweet` or `comment`, or no such object.", body = Failure,
+            examples(
+                ("unknown object" = (value = json!({"success": false, "message": "Please check input", "errors": {"object_id": ["Object does not exist."]}}))),
+                ("bad type" = (value = json!({"success": false, "message": "Please check input", "errors": {"content_type": ["\"photo\" is not a valid choice."]}}))),
+                ("missing" = (value = json!({"success": false, "message": "missing content_type,object_id in request"}))),
+            )),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn like(State(state): State<AppState>, user: AuthUser, Input(body): Input<LikeRequest>) -> Result<(StatusCode, Json<Like>)> {
     Ok((StatusCode::CREATED, Json(service::like(&state, user, &body).await?)))
 }
 
+/// Cancel a like
+///
+/// Not having liked it is no error (`deleted: 0`).
+#[utoipa::path(
+    post,
+    path = "/api/likes/cancel",
+    tag = "likes",
+    security(("bearer" = [])),
+    request_body = LikeRequest,
+    responses(
+        (status = 200, description = "Done; `deleted` says whether there was a like to remove.", body = LikeCancelled),
+        (status = 400, description = "A field missing, a `content_type` other than `tweet` or `comment`, or no such object.", body = Failure,
+            examples(
+                ("unknown object" = (value = json!({"success": false, "message": "Please check input", "errors": {"object_id": ["Object does not exist."]}}))),
+                ("bad type" = (value = json!({"success": false, "message": "Please check input", "errors": {"content_type": ["\"photo\" is not a valid choice."]}}))),
+                ("missing" = (value = json!({"success": false, "message": "missing content_type,object_id in request"}))),
+            )),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+)]
 async fn cancel(State(state): State<AppState>, user: AuthUser, Input(body): Input<LikeRequest>) -> Result<Json<LikeCancelled>> {
     let deleted = service::cancel(&state, user, &body).await?;
     Ok(Json(LikeCancelled { success: true, deleted: u8::from(deleted) }))

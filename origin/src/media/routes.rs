@@ -5,20 +5,35 @@ use axum::{
     extract::{Path, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
-    routing::get,
-    Router,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{key, sniff, store};
 use crate::{
     error::{ApiError, Result},
+    openapi::responses::NotFound,
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/media/{*key}", get(serve))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(serve))
 }
 
+/// An uploaded image
+///
+/// The bytes as uploaded, typed by their content. A key never names different bytes, so the answer may
+/// be cached for good. The URLs come from `photo_urls` and `avatar_url`.
+#[utoipa::path(
+    get,
+    path = "/media/{*key}",
+    tag = "media",
+    params(("key" = String, Path, description = "The object key from a media URL.")),
+    responses(
+        (status = 200, description = "The image, with `Cache-Control: public, max-age=31536000, immutable`.",
+            content(("image/jpeg"), ("image/png"), ("image/gif"), ("image/webp"))),
+        (status = 404, response = NotFound),
+    ),
+)]
 async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response> {
     if !key::is_valid(&key) {
         return Err(ApiError::NotFound);

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod comments;
+mod docs_page;
 mod errors;
 mod fanout;
 mod friendships;
@@ -12,6 +13,7 @@ mod likes;
 mod media;
 mod newsfeed;
 mod notifications;
+mod openapi;
 mod ops;
 mod ratelimit;
 mod profiles;
