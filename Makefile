@@ -4,14 +4,14 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-origin origin-release services bench lint
+.PHONY: help setup run test test-unit test-origin origin-release services bench lint browser
 
 ## help: list the targets
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## setup: everything a fresh machine needs: wasm target, worker-build, wasm-bindgen-cli, npm packages
-setup: edge-tools node_modules/.package-lock.json .dev.vars
+## setup: everything a fresh machine needs: wasm target, worker-build, wasm-bindgen-cli, npm packages, Chromium
+setup: edge-tools node_modules/.package-lock.json .dev.vars browser
 
 ## run: set up, build, migrate, then serve the origin on :8000 and the edge on :8787 (RATE_LIMITS=off honoured)
 run: setup services edge origin-release
@@ -22,6 +22,15 @@ test: setup services edge
 	cargo build -p rookery-shared --target wasm32-unknown-unknown
 	cargo test -p rookery-edge
 	cargo test --workspace --exclude rookery-edge
+
+## browser: Debian's Chromium for the API explorer test (installed as root with apt-get when missing)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "chromium is missing and cannot be installed here: install Debian's chromium package" >&2; \
+		fi; }
 
 ## services: make sure MySQL/MariaDB, Redis and RabbitMQ answer locally (starts the ones that do not)
 services:
