@@ -3,6 +3,7 @@
 //! do, `npm ci`, and the edge tools (`make edge-tools`); the harness builds the worker itself.
 
 mod accounts;
+mod docs;
 mod feed_cache;
 mod forwarding;
 mod harness;
