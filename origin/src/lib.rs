@@ -4,9 +4,9 @@
 //! Layout: [`startup`] builds the [`Application`] and runs it; [`state::AppState`] is what handlers reach;
 //! each feature (e.g. [`accounts`]) has `routes` (HTTP in and out only), `service` (the rules) and `store`
 //! (SQL and Redis). Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
-//! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`]. [`openapi`] holds the route table
-//! every feature's routes join, the OpenAPI document generated from it (`/openapi.json`) and the API
-//! explorer (`/docs/`).
+//! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`], [`switches`] (gradual rollouts).
+//! [`openapi`] holds the route table every feature's routes join, the OpenAPI document generated from it
+//! (`/openapi.json`) and the API explorer (`/docs/`).
 //!
 //! A request passes: request-id and trace layers → [`metrics::track`] → [`auth::identify`] (edge assertion or
 //! bearer token) → [`ratelimit::enforce`] (direct callers only) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
@@ -38,6 +38,7 @@ pub mod profiles;
 pub mod ratelimit;
 pub mod startup;
 pub mod state;
+pub mod switches;
 pub mod telemetry;
 pub mod testing;
 pub mod worker;

@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use rookery_origin::{
     db,
-    ops::{feeds, seed},
-    startup, telemetry,
+    ops::{feeds, seed, switches},
+    startup,
+    switches::Switches,
+    telemetry,
     worker::Worker,
     Application, Config,
 };
@@ -35,6 +37,24 @@ enum Command {
     },
     /// Fill the database with demo or benchmark data (users, a skewed follow graph, tweets).
     Seed(seed::SeedOptions),
+    /// Feature switches: behaviours rolled out to a stable share of users.
+    Switch {
+        #[command(subcommand)]
+        command: SwitchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SwitchCommand {
+    /// Roll a switch out to PERCENT % of users (0 = nobody, 100 = everybody); every origin process
+    /// applies it within 2 s.
+    Set {
+        name: String,
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=100))]
+        percent: u8,
+    },
+    /// Every switch: the ones this version reads (with their defaults) and any others stored.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +92,14 @@ async fn main() -> anyhow::Result<()> {
                     println!("rebuilt the timelines of {count} users");
                 }
                 (None, false) => anyhow::bail!("say --user ID or --all"),
+            }
+            Ok(())
+        }
+        Command::Switch { command } => {
+            let switches = Switches::new(db::connect_and_migrate(&config).await?);
+            match command {
+                SwitchCommand::Set { name, percent } => println!("{}", switches::set(&switches, &name, percent).await?),
+                SwitchCommand::List => print!("{}", switches::table(&switches.list().await?)),
             }
             Ok(())
         }

@@ -25,6 +25,7 @@ use crate::{
     auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
     metrics::{self, Metrics},
     state::AppState,
+    switches::Switches,
     worker::Background,
 };
 
@@ -88,6 +89,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect_and_migrate(&config).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
     Ok(AppState {
+        switches: Arc::new(Switches::new(db.clone())),
         db,
         redis,
         broker: Broker::new(&config.amqp_url),

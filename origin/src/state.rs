@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
 
-use crate::{broker::Broker, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics};
+use crate::{broker::Broker, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics, switches::Switches};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,4 +25,6 @@ pub struct AppState {
     pub outbox_notify: Arc<Notify>,
     /// Uploaded images (a local directory or an S3-compatible store); a trait object so deployments pick.
     pub media: Arc<dyn object_store::ObjectStore>,
+    /// Feature switches (gradual rollouts), cached per process for a couple of seconds.
+    pub switches: Arc<Switches>,
 }

@@ -1,6 +1,8 @@
 //! The planner: turns one tweet event into delivery batches, one per page of the author's followers.
 //!
-//! Authors above `hybrid_threshold` are not pushed (their tweets are merged in at read time); removals go
+//! Authors above `hybrid_threshold` are not pushed (their tweets are merged in at read time) when the
+//! `fanout_hybrid` switch is on for them; outside its rollout they are pushed like everyone (reads merge
+//! them in as well, so either way their followers see their tweets). Removals go
 //! to every follower whatever the count, since removing an absent id costs nothing and the count may have
 //! crossed the threshold since the tweet was pushed. The planner reads MySQL and publishes; it never
 //! touches Redis.
@@ -20,6 +22,7 @@ use crate::{
     friendships,
     outbox::relay::await_confirms,
     state::AppState,
+    switches,
 };
 
 /// Delivery batches published before their confirms are awaited together.
@@ -53,7 +56,7 @@ async fn plan(state: &AppState, names: &Names, channel: &Channel, event: &Event)
         let followers = friendships::store::followers_count(&state.db, author)
             .await
             .context("while counting followers")?;
-        if followers > state.config.hybrid_threshold {
+        if followers > state.config.hybrid_threshold && state.switches.is_on(&switches::FANOUT_HYBRID, author.0).await {
             return Ok("pulled");
         }
         if !store::tweet_exists(&state.db, tweet).await.context("while checking the tweet")? {

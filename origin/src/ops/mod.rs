@@ -1,4 +1,6 @@
-//! Operations commands behind `origin <command>`: demo and benchmark data, timeline rebuilds.
+//! Operations commands behind `origin <command>`: demo and benchmark data, timeline rebuilds, feature
+//! switches.
 
 pub mod feeds;
 pub mod seed;
+pub mod switches;

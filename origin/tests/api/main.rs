@@ -18,4 +18,5 @@ mod ops;
 mod ratelimit;
 mod profiles;
 mod social_helpers;
+mod switches;
 mod tweets;
