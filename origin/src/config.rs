@@ -8,7 +8,8 @@ use anyhow::{bail, Context};
 pub const DEV_TOKEN_SECRET: &str = "rookery-dev-token-secret-change-me";
 pub const DEV_EDGE_SECRET: &str = "rookery-dev-edge-secret-change-me";
 
-#[derive(Debug, Clone)]
+/// `Debug` redacts the secrets and the passwords in service URLs, so a logged configuration leaks nothing.
+#[derive(Clone)]
 pub struct Config {
     /// Address the HTTP server binds; port 0 picks a free port.
     pub listen: SocketAddr,
@@ -137,6 +138,52 @@ impl Config {
     }
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REDACTED: &str = "<redacted>";
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("amqp_url", &redact_url(&self.amqp_url))
+            .field("amqp_prefix", &self.amqp_prefix)
+            .field("token_secret", &REDACTED)
+            .field("edge_secret", &REDACTED)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("dev_mode", &self.dev_mode)
+            .field("rate_limits", &self.rate_limits)
+            .field("node_id", &self.node_id)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("log_json", &self.log_json)
+            .field("run_consumers", &self.run_consumers)
+            .field("fanout_batch_size", &self.fanout_batch_size)
+            .field("hybrid_threshold", &self.hybrid_threshold)
+            .field("timeline_cap", &self.timeline_cap)
+            .field("public_url", &self.public_url)
+            .field("media_dir", &self.media_dir)
+            .field("media_url", &self.media_url.as_deref().map(redact_url))
+            .field("media_options", &self.media_options)
+            .field("media_max_bytes", &self.media_max_bytes)
+            .finish()
+    }
+}
+
+/// The URL with its password (if any) replaced; a value that does not parse is hidden whole.
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                // Fails only for URLs that cannot have credentials, which then have no password either.
+                let _ = url.set_password(Some("redacted"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<not a URL>".to_owned(),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -163,6 +210,22 @@ mod tests {
         let c = dev();
         assert_eq!(c.database_name().ok(), Some("rookery"));
         assert_eq!(c.server_url().ok().as_deref(), Some("mysql://root@127.0.0.1:3306/?ssl-mode=disabled"));
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets_and_passwords() {
+        let mut c = dev();
+        c.token_secret = "token-secret-value-0123456789abcdef".into();
+        c.edge_secret = "edge-secret-value-0123456789abcdef".into();
+        c.database_url = "mysql://app:db-password@db.internal:3306/rookery".into();
+        c.redis_url = "redis://:redis-password@cache.internal:6379/".into();
+        c.amqp_url = "amqp://app:amqp-password@mq.internal:5672/%2f".into();
+        let shown = format!("{c:?}");
+        for secret in ["token-secret-value", "edge-secret-value", "db-password", "redis-password", "amqp-password"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("mysql://app:redacted@db.internal:3306/rookery"), "{shown}");
+        assert!(shown.contains("hybrid_threshold: 10000"), "{shown}");
     }
 
     #[test]

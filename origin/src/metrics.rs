@@ -10,14 +10,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::state::AppState;
 
 pub struct Metrics {
     pub registry: Registry,
+    /// Requests by method, route template and status: rates and error ratios.
     pub http_requests: IntCounterVec,
+    /// Latency by method, route template and status (a fast 4xx must not hide a slow 200).
     pub http_duration: HistogramVec,
     /// Outbox rows not yet confirmed by the broker (sampled by the relay).
     pub outbox_backlog: IntGauge,
@@ -33,8 +36,12 @@ pub struct Metrics {
     pub fanout_batches: IntCounterVec,
     /// Messages this process rejected to the dead-letter queue, by queue.
     pub dead_lettered: IntCounterVec,
-    /// Messages waiting in the dead-letter queue (sampled with a passive declare).
-    pub dead_queue_depth: IntGauge,
+    /// Messages ready in each work queue and in the dead-letter queue, by queue name (sampled with a
+    /// passive declare by processes that run the consumers).
+    pub queue_depth: IntGaugeVec,
+    /// Seconds from a tweet's creation to its delivery batch reaching home timelines: the fanout lag
+    /// end to end (outbox, relay, planner, delivery queue).
+    pub fanout_lag: Histogram,
     /// Messages received again after a failed attempt, by queue.
     pub redeliveries: IntCounterVec,
     /// Timeline reads by kind (`home`, `user`) and source: `hit` (Redis answered), `rebuild` (missing,
@@ -44,6 +51,9 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     /// Direct requests let through unchecked because Redis could not answer (the limiter fails open).
     pub rate_limit_unchecked: IntCounter,
+    /// Redis cache lookups by cache (`tweet`, `user`, `session`, `pulled_authors`) and result (`hit`,
+    /// `miss`); an unreachable Redis counts as misses. Hit ratio = hit / (hit + miss).
+    pub cache_lookups: IntCounterVec,
 }
 
 impl Metrics {
@@ -54,9 +64,9 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by method and route")
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by method, route and status")
                 .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
-            &["method", "route"],
+            &["method", "route", "status"],
         )?;
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
         let outbox_oldest_age =
@@ -79,7 +89,17 @@ impl Metrics {
             Opts::new("dead_lettered_total", "Messages rejected to the dead-letter queue, by queue"),
             &["queue"],
         )?;
-        let dead_queue_depth = IntGauge::new("dead_queue_depth", "Messages waiting in the dead-letter queue")?;
+        let queue_depth = IntGaugeVec::new(
+            Opts::new("queue_depth", "Messages ready in a RabbitMQ work or dead-letter queue, by queue"),
+            &["queue"],
+        )?;
+        let fanout_lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "fanout_delivery_lag_seconds",
+                "Seconds from a tweet's creation to its delivery to followers' home timelines",
+            )
+            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
+        )?;
         let redeliveries = IntCounterVec::new(
             Opts::new("redeliveries_total", "Messages received again after a failed attempt, by queue"),
             &["queue"],
@@ -96,6 +116,13 @@ impl Metrics {
             "rate_limit_unchecked_total",
             "Direct requests admitted without a rate-limit check because Redis was unavailable",
         )?;
+        let cache_lookups = IntCounterVec::new(
+            Opts::new("cache_lookups_total", "Redis cache lookups by cache and result (hit or miss)"),
+            &["cache", "result"],
+        )?;
+        registry.register(Box::new(cache_lookups.clone()))?;
+        registry.register(Box::new(queue_depth.clone()))?;
+        registry.register(Box::new(fanout_lag.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(rate_limit_unchecked.clone()))?;
         registry.register(Box::new(timeline_reads.clone()))?;
@@ -108,7 +135,6 @@ impl Metrics {
         registry.register(Box::new(fanout_deliveries.clone()))?;
         registry.register(Box::new(fanout_batches.clone()))?;
         registry.register(Box::new(dead_lettered.clone()))?;
-        registry.register(Box::new(dead_queue_depth.clone()))?;
         registry.register(Box::new(redeliveries.clone()))?;
         Ok(Self {
             registry,
@@ -121,12 +147,24 @@ impl Metrics {
             fanout_deliveries,
             fanout_batches,
             dead_lettered,
-            dead_queue_depth,
+            queue_depth,
+            fanout_lag,
             redeliveries,
             timeline_reads,
             rate_limited,
             rate_limit_unchecked,
+            cache_lookups,
         })
+    }
+
+    /// Counts one batch of lookups in `cache`: `hits` answered by Redis, `misses` that went to MySQL.
+    pub fn cache_lookups(&self, cache: &str, hits: usize, misses: usize) {
+        if hits > 0 {
+            self.cache_lookups.with_label_values(&[cache, "hit"]).inc_by(hits as u64);
+        }
+        if misses > 0 {
+            self.cache_lookups.with_label_values(&[cache, "miss"]).inc_by(misses as u64);
+        }
     }
 
     pub fn render(&self) -> String {
@@ -150,14 +188,10 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     let metrics = &state.metrics;
-    metrics
-        .http_requests
-        .with_label_values(&[method.as_str(), route.as_str(), response.status().as_str()])
-        .inc();
-    metrics
-        .http_duration
-        .with_label_values(&[method.as_str(), route.as_str()])
-        .observe(started.elapsed().as_secs_f64());
+    let status = response.status();
+    let labels = [method.as_str(), route.as_str(), status.as_str()];
+    metrics.http_requests.with_label_values(&labels).inc();
+    metrics.http_duration.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
     response
 }
 

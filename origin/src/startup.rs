@@ -18,7 +18,8 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     normalize_path::NormalizePathLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+    LatencyUnit,
 };
 
 use crate::{
@@ -121,7 +122,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-            }),
+            })
+            // One access line per request (status, latency), inside the span, so it carries the request id.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))

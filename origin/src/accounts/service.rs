@@ -122,8 +122,10 @@ pub async fn logout(state: &AppState, session_id: SessionId) -> Result<()> {
 /// Whether a token's session is still live: Redis first, MySQL on a miss (or when Redis is away).
 pub async fn session_active(state: &AppState, session_id: SessionId) -> Result<bool> {
     if let Some(live) = store::cached_session(&state.redis, session_id).await {
+        state.metrics.cache_lookups("session", 1, 0);
         return Ok(live);
     }
+    state.metrics.cache_lookups("session", 0, 1);
     let live = store::session_live(&state.db, session_id, now_micros()).await?;
     let _ = store::cache_session(&state.redis, session_id, live).await;
     Ok(live)

@@ -45,6 +45,12 @@ pub(crate) async fn handle(state: AppState, data: Vec<u8>) -> Outcome {
     match apply(&state, &batch).await {
         Ok(false) => Outcome::Ack,
         Ok(true) => {
+            if batch.action == Action::Add {
+                // The tweet's id carries its creation time (to the millisecond).
+                let age = crate::ids::now_micros() - crate::ids::created_at_of(batch.tweet_id.0);
+                #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
+                state.metrics.fanout_lag.observe(age.max(0) as f64 / 1e6);
+            }
             let label = [batch.action.label()];
             state.metrics.fanout_batches.with_label_values(&label).inc();
             state.metrics.fanout_deliveries.with_label_values(&label).inc_by(batch.followers.len() as u64);

@@ -29,8 +29,8 @@ const PLAN_PREFETCH: u16 = 4;
 /// Delivery batches fetched ahead and applied at once (each is one Redis pipeline).
 const DELIVER_PREFETCH: u16 = 16;
 const DELIVER_CONCURRENCY: usize = 8;
-/// How often the dead-letter queue's depth is sampled.
-const DEAD_SAMPLE_EVERY: Duration = Duration::from_secs(5);
+/// How often the queues' depths are sampled.
+const QUEUE_SAMPLE_EVERY: Duration = Duration::from_secs(2);
 
 /// Runs the planner and the delivery worker until `shutdown`; each finishes the messages it is handling
 /// before returning, and both follow the broker through reconnects.
@@ -49,12 +49,14 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let state = state.clone();
         consumer::run(state.clone(), shutdown.clone(), deliver, move |_, data| delivery::handle(state.clone(), data))
     };
-    tokio::join!(planner, delivery, sample_dead_queue(&state, &names, &shutdown));
+    tokio::join!(planner, delivery, sample_queues(&state, &names, &shutdown));
 }
 
-/// Keeps the `dead_queue_depth` gauge current (a passive declare on a throwaway channel).
-async fn sample_dead_queue(state: &AppState, names: &Names, shutdown: &CancellationToken) {
-    let mut every = tokio::time::interval(DEAD_SAMPLE_EVERY);
+/// Keeps the `queue_depth` gauges of the work queues and the dead-letter queue current: how far the
+/// consumers are behind. Each queue gets a passive declare on its own throwaway channel (a queue that is
+/// missing closes the channel it was asked on).
+async fn sample_queues(state: &AppState, names: &Names, shutdown: &CancellationToken) {
+    let mut every = tokio::time::interval(QUEUE_SAMPLE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -62,16 +64,18 @@ async fn sample_dead_queue(state: &AppState, names: &Names, shutdown: &Cancellat
             () = shutdown.cancelled() => return,
         }
         let Some(connection) = state.broker.connection() else { continue };
-        let depth = async {
-            let channel = connection.create_channel().await?;
-            let depth = topology::ready_messages(&channel, &names.dead).await;
-            let _ = channel.close(200, "sampled").await;
-            depth
-        };
-        match tokio::time::timeout(Duration::from_secs(2), depth).await {
-            Ok(Ok(depth)) => state.metrics.dead_queue_depth.set(depth.into()),
-            Ok(Err(error)) => tracing::debug!(error = format!("{error:#}"), "could not sample the dead-letter queue"),
-            Err(_) => tracing::debug!("sampling the dead-letter queue timed out"),
+        for queue in [&names.plan, &names.deliver, &names.notify, &names.dead] {
+            let depth = async {
+                let channel = connection.create_channel().await?;
+                let depth = topology::ready_messages(&channel, queue).await;
+                let _ = channel.close(200, "sampled").await;
+                depth
+            };
+            match tokio::time::timeout(Duration::from_secs(2), depth).await {
+                Ok(Ok(depth)) => state.metrics.queue_depth.with_label_values(&[queue.as_str()]).set(depth.into()),
+                Ok(Err(error)) => tracing::debug!(error = format!("{error:#}"), queue, "could not sample a queue"),
+                Err(_) => tracing::debug!(queue, "sampling a queue timed out"),
+            }
         }
     }
 }

@@ -95,8 +95,10 @@ pub async fn feed(state: &AppState, user: UserId, window: Window) -> Result<Endl
 async fn pulled_authors(state: &AppState, user: UserId) -> Result<Vec<UserId>> {
     let key = pulled_key(state, user);
     if let Some(Some(cached)) = state.redis.get_json::<Vec<UserId>>(std::slice::from_ref(&key)).await.pop() {
+        state.metrics.cache_lookups("pulled_authors", 1, 0);
         return Ok(cached);
     }
+    state.metrics.cache_lookups("pulled_authors", 0, 1);
     let authors = friendships::store::pulled_followings(&state.db, user, state.config.hybrid_threshold).await?;
     state.redis.set_json(&[(key, authors.clone())], PULLED_CACHE_SECS).await;
     Ok(authors)

@@ -41,6 +41,7 @@ pub async fn users(state: &AppState, ids: &[UserId]) -> Result<HashMap<UserId, U
             None => missing.push(*id),
         }
     }
+    state.metrics.cache_lookups("user", found.len(), missing.len());
     if !missing.is_empty() {
         let rows = store::users_with_profiles(&state.db, &missing).await?;
         let mut fill = Vec::with_capacity(rows.len());

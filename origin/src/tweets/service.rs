@@ -190,6 +190,7 @@ async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
     let keys: Vec<String> = ids.iter().map(|id| cache_key(state, TweetId(*id))).collect();
     let cached: Vec<Option<TweetRow>> = state.redis.get_json(&keys).await;
     let missing: Vec<TweetId> = ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
+    state.metrics.cache_lookups("tweet", ids.len() - missing.len(), missing.len());
     let mut loaded: HashMap<TweetId, TweetRow> = HashMap::new();
     if !missing.is_empty() {
         let mut fetched = store::by_ids(&state.db, &missing).await?;

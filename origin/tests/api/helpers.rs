@@ -26,7 +26,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::for_tests();
     adjust(&mut config);
-    rookery_origin::telemetry::init(false);
+    rookery_origin::telemetry::init_for_tests();
     let app = Application::build(config.clone()).await.expect("the origin builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(app.run_until_stopped());

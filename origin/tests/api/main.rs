@@ -13,6 +13,7 @@ mod likes;
 mod media;
 mod newsfeed;
 mod notifications;
+mod observability;
 mod openapi;
 mod ops;
 mod ratelimit;
