@@ -266,7 +266,7 @@ impl Origin {
         let tag = config.redis_prefix.trim_end_matches(':').to_owned();
         config.token_secret = format!("e2e-token-secret-{tag}");
         config.edge_secret = format!("e2e-edge-secret-{tag}");
-        rookery_origin::telemetry::init(false);
+        rookery_origin::telemetry::init_for_tests();
         let app = Application::build(config.clone())
             .await
             .expect("the origin builds");
