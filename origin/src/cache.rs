@@ -1,13 +1,15 @@
 //! The Redis connection: one multiplexed connection per process, reconnecting by itself.
 //!
 //! Redis only ever holds derived data (timelines, object caches, session answers), so every caller must
-//! cope with it being unreachable: the connection fails fast (short timeouts, one retry) and the caller
-//! falls back to MySQL.
+//! cope with it being unreachable: the connection fails fast (short timeouts, one retry, then a
+//! [`crate::breaker`] that fails every command at once for a moment) and the caller falls back to MySQL.
 
 use std::{sync::Arc, time::Duration};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
+
+use crate::breaker::{Breaker, GuardedConnection};
 
 /// What an invalidated object-cache key holds for a moment (see [`Redis::invalidate`]).
 const INVALIDATED: &str = "!";
@@ -18,6 +20,7 @@ pub const INVALIDATION_MS: u64 = 5_000;
 pub struct Redis {
     client: redis::Client,
     manager: Arc<OnceCell<ConnectionManager>>,
+    breaker: Arc<Breaker>,
     prefix: Arc<str>,
 }
 
@@ -26,14 +29,17 @@ impl Redis {
         Ok(Self {
             client: redis::Client::open(url)?,
             manager: Arc::new(OnceCell::new()),
+            breaker: Arc::new(Breaker::default()),
             prefix: prefix.into(),
         })
     }
 
     /// The shared connection, established on first use. Cloning a manager is cheap; commands from all
     /// clones are pipelined over one socket.
-    pub async fn conn(&self) -> redis::RedisResult<ConnectionManager> {
-        self.manager
+    pub async fn conn(&self) -> redis::RedisResult<GuardedConnection> {
+        self.breaker.check()?;
+        let manager = self
+            .manager
             .get_or_try_init(|| {
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Duration::from_millis(500))
@@ -43,7 +49,9 @@ impl Redis {
                 ConnectionManager::new_with_config(self.client.clone(), config)
             })
             .await
-            .cloned()
+            .cloned();
+        self.breaker.record(&manager);
+        Ok(GuardedConnection { inner: manager?, breaker: self.breaker.clone() })
     }
 
     /// The full key for `name` under this deployment's prefix.

@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod breaker;
 pub mod broker;
 pub mod cache;
 pub mod comments;
