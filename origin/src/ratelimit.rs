@@ -112,9 +112,10 @@ pub fn set_headers(response: &mut Response, headers: &[(&'static str, String)]) 
 async fn check(redis: &Redis, rule: &Rule, subject: &str) -> redis::RedisResult<Decision> {
     let mut invocation = LIMITER.prepare_invoke();
     for limit in rule.limits {
+        // One script reads all of a rule's windows; the hash tag keeps them in one Redis Cluster slot.
         invocation
             .key(redis.key(format_args!(
-                "rl:{}:{subject}:{}",
+                "rl:{}:{{{subject}}}:{}",
                 rule.scope, limit.window_secs
             )))
             .arg(limit.max)
