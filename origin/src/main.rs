@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use rookery_origin::{
     db,
-    ops::{feeds, seed, switches},
+    ops::{dead_letters, feeds, seed, switches},
     startup,
     switches::Switches,
     telemetry,
@@ -42,6 +42,19 @@ enum Command {
         #[command(subcommand)]
         command: SwitchCommand,
     },
+    /// The dead-letter queue: messages that were rejected or failed too often.
+    DeadLetters {
+        #[command(subcommand)]
+        command: DeadLettersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLettersCommand {
+    /// How many messages wait in the dead-letter queue.
+    Count,
+    /// Put every dead letter back on the queue it died in (safe: every consumer is idempotent).
+    Replay,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +114,15 @@ async fn main() -> anyhow::Result<()> {
                 SwitchCommand::Set { name, percent } => println!("{}", switches::set(&switches, &name, percent).await?),
                 SwitchCommand::List => print!("{}", switches::table(&switches.list().await?)),
             }
+            Ok(())
+        }
+        Command::DeadLetters { command: DeadLettersCommand::Count } => {
+            println!("{}", dead_letters::count(&config).await?);
+            Ok(())
+        }
+        Command::DeadLetters { command: DeadLettersCommand::Replay } => {
+            let outcome = dead_letters::replay(&config).await?;
+            println!("replayed {} dead letters; kept {} that do not say where they came from", outcome.replayed, outcome.kept);
             Ok(())
         }
         Command::Seed(options) => {

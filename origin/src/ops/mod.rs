@@ -1,6 +1,7 @@
 //! Operations commands behind `origin <command>`: demo and benchmark data, timeline rebuilds, feature
-//! switches.
+//! switches, the dead-letter queue.
 
+pub mod dead_letters;
 pub mod feeds;
 pub mod seed;
 pub mod switches;

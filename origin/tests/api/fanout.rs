@@ -13,6 +13,7 @@ use std::{
 
 use lapin::{
     options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
+    types::{AMQPValue, FieldTable},
     BasicProperties, Channel, Connection, ConnectionProperties,
 };
 use redis::AsyncCommands;
@@ -25,6 +26,7 @@ use rookery_origin::{
     },
     friendships,
     ids::{created_at_of, IdGenerator},
+    ops::dead_letters,
     newsfeed::timeline::{self, Kind},
     outbox,
     worker::Worker,
@@ -322,6 +324,37 @@ async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
     assert!(redeliveries >= topology::DELIVERY_LIMIT as f64, "retried {redeliveries} times before giving up");
     // Not rejected by the handler: the broker gave up on it.
     assert_eq!(f.metric(&format!(r#"rookery_dead_lettered_total{{queue="{}"}}"#, f.names.deliver)).await, 0.0);
+    f.assert_drained().await;
+}
+
+#[tokio::test]
+async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
+    let _broker = BROKER.read().await;
+    let f = fanout_app(|_| {}).await;
+    let author = f.user("author").await;
+    let ann = f.user("ann").await;
+    f.open_home(ann).await;
+    let tweet = f.tweet(author).await;
+    let channel = amqp_channel(&f.app.config).await;
+    // A poison message, dead-lettered by the handler (the broker records the queue it died in) ...
+    publish(&channel, &f.names.deliver, b"{broken").await;
+    // ... and a good batch that died while Redis was away, as the broker would have left it.
+    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, action: Action::Add, followers: vec![ann] }).expect("json");
+    let mut headers = FieldTable::default();
+    headers.insert("x-first-death-queue".into(), AMQPValue::LongString(f.names.deliver.clone().into()));
+    let properties = BasicProperties::default().with_delivery_mode(2).with_headers(headers);
+    let confirm = channel.basic_publish(&f.names.dead, "", BasicPublishOptions::default(), &batch, properties).await.expect("a publish");
+    assert!(confirm.await.expect("a confirm").is_ack());
+    let config = &f.app.config;
+    assert!(eventually(|| async { dead_letters::count(config).await.expect("a count") == 2 }).await, "two dead letters");
+    assert!(!f.home_has(ann, tweet).await);
+
+    let outcome = dead_letters::replay(config).await.expect("a replay");
+    assert_eq!(outcome, dead_letters::Replayed { replayed: 2, kept: 0 });
+    assert!(eventually(|| async { f.home_has(ann, tweet).await }).await, "the replayed batch was not delivered");
+    let rejected = format!(r#"rookery_dead_lettered_total{{queue="{}"}}"#, f.names.deliver);
+    assert!(eventually(|| async { f.metric(&rejected).await == 2.0 }).await, "the poison message was not handled again");
+    assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![b"{broken".to_vec()]);
     f.assert_drained().await;
 }
 
