@@ -41,6 +41,7 @@ async fn media_paths_never_reach_outside_the_media_dir() {
     std::fs::write(outside.join("photos").join(format!("{hex}.png")), &sentinel).expect("a sentinel");
     let beside = media.with_file_name(format!("{hex}.png"));
     std::fs::write(&beside, &sentinel).expect("a sentinel");
+    let _cleanup = RemoveOnDrop(vec![outside.clone(), beside.clone()]);
     let absolute = outside.join("photos").join(format!("{hex}.png")).display().to_string();
 
     // The raw client sends every target exactly as written; the control proves it reaches the route.
@@ -85,8 +86,17 @@ async fn media_paths_never_reach_outside_the_media_dir() {
             other => panic!("{target:?}: {other:?} {reply:?}"),
         }
     }
-    std::fs::remove_dir_all(&outside).ok();
-    std::fs::remove_file(&beside).ok();
+}
+
+/// Removes the sentinels however the test ends.
+struct RemoveOnDrop(Vec<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_dir_all(path).or_else(|_| std::fs::remove_file(path));
+        }
+    }
 }
 
 /// Alice's objects, as the attacks below target them.
