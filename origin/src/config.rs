@@ -35,6 +35,10 @@ pub struct Config {
     pub node_id: u16,
     /// Largest accepted JSON or form body, in bytes.
     pub max_body_bytes: usize,
+    /// Longest a request may take, body included (`REQUEST_TIMEOUT_SECS`); past it the client gets a
+    /// 408 and the connection is freed, so a client that sends its body slowly, or stops sending it,
+    /// cannot hold a connection and a task forever.
+    pub request_timeout: std::time::Duration,
     /// Emit logs as JSON lines instead of human-readable text.
     pub log_json: bool,
     /// Run the fanout consumers inside `serve` (the default); `origin worker` runs them on their own.
@@ -79,6 +83,7 @@ impl Config {
             rate_limits: var("RATE_LIMITS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
             node_id: parse("NODE_ID", 0)?,
             max_body_bytes: parse("MAX_BODY_BYTES", 64 * 1024)?,
+            request_timeout: std::time::Duration::from_secs(parse("REQUEST_TIMEOUT_SECS", 60)?),
             log_json: var("LOG_FORMAT").is_some_and(|v| v == "json"),
             run_consumers: var("RUN_CONSUMERS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
@@ -112,6 +117,9 @@ impl Config {
         }
         if self.media_max_bytes == 0 {
             bail!("MEDIA_MAX_BYTES must be positive");
+        }
+        if self.request_timeout.is_zero() {
+            bail!("REQUEST_TIMEOUT_SECS must be positive");
         }
         if self.token_ttl_secs <= 0 {
             bail!("TOKEN_TTL_SECS must be positive");
@@ -156,6 +164,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("node_id", &self.node_id)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout", &self.request_timeout)
             .field("log_json", &self.log_json)
             .field("run_consumers", &self.run_consumers)
             .field("fanout_batch_size", &self.fanout_batch_size)

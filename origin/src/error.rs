@@ -41,6 +41,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request (its body, usually) did not arrive within `request_timeout`.
+    #[error("request timed out")]
+    RequestTimeout,
     #[error("rate limited")]
     /// 429 with `Retry-After` and the decision's `RateLimit-*` headers.
     RateLimited { retry_after_secs: u64, headers: Vec<(&'static str, String)> },
@@ -92,6 +95,11 @@ impl IntoResponse for ApiError {
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Json(Failure::message("Request body is too large.")),
+            )
+                .into_response(),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                Json(Failure::message("The request was not received in time.")),
             )
                 .into_response(),
             Self::RateLimited { retry_after_secs, headers } => {

@@ -49,7 +49,9 @@ impl IdGenerator {
 
     /// The smallest id that can have been generated at `unix_ms` (for id ranges by time).
     pub fn floor_for_ms(unix_ms: u64) -> u64 {
-        unix_ms.saturating_sub(EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)
+        // Saturating: a far-future time (microsecond query values reach i64::MAX) must bound above
+        // every id, not wrap around to a small one.
+        unix_ms.saturating_sub(EPOCH_MS).saturating_mul(1 << (NODE_BITS + SEQUENCE_BITS))
     }
 }
 

@@ -6,7 +6,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use axum::{
     extract::{DefaultBodyLimit, Request},
-    http::{HeaderValue, Method},
+    http::{HeaderValue, Method, StatusCode},
     middleware,
     response::{IntoResponse, Response},
     Router, ServiceExt,
@@ -18,6 +18,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     normalize_path::NormalizePathLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
@@ -106,6 +107,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
 /// each of them; add routes there, not here.
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let body_limit = state.config.max_body_bytes;
+    let request_timeout = state.config.request_timeout;
     let router = openapi::router(&state.config)?
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })
@@ -114,6 +116,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+        // A body that arrives too slowly (or stops arriving) is cut off with a 408 rather than
+        // holding the connection; inside the trace layer, so the 408 is logged with its request id.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        .layer(middleware::map_response(timeout_envelope))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let request_id = request
@@ -132,6 +138,14 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }));
     Ok(router)
+}
+
+/// Gives the timeout layer's bodiless 408 the contract's envelope.
+async fn timeout_envelope(response: Response) -> Response {
+    if response.status() == StatusCode::REQUEST_TIMEOUT {
+        return ApiError::RequestTimeout.into_response();
+    }
+    response
 }
 
 /// Request ids for direct calls (the edge sends its own).

@@ -43,6 +43,7 @@ pub fn test_config() -> Config {
         rate_limits: false,
         node_id: 0,
         max_body_bytes: 64 * 1024,
+        request_timeout: Duration::from_secs(60),
         log_json: false,
         run_consumers: true,
         fanout_batch_size: 1000,

@@ -5,6 +5,8 @@
 mod accounts;
 mod docs;
 mod feed_cache;
+mod flood;
 mod forwarding;
 mod harness;
 mod ratelimit;
+mod token_attacks;

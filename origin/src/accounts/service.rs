@@ -91,7 +91,11 @@ pub async fn login(state: &AppState, request: LoginRequest) -> Result<AuthRespon
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(ApiError::Internal(anyhow::anyhow!("validated fields are missing")));
     };
-    let Some(found) = store::credentials(&state.db, &username.to_lowercase()).await? else {
+    let username = username.to_lowercase();
+    // The column's collation also matches names that only look alike (accents, combining marks,
+    // full-width letters, trailing spaces); stored names are exact lower-case ASCII, so only an exact
+    // match is the user.
+    let Some(found) = store::credentials(&state.db, &username).await?.filter(|found| found.username == username) else {
         return Err(ApiError::field("username", "User does not exist."));
     };
     if !verify_password(password, found.password_hash).await? {

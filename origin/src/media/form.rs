@@ -61,12 +61,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for UploadForm<T> {
             .map_err(|e| ApiError::BadRequest(format!("Multipart form parse error - {}", e.body_text())))?;
         let max = state.config.media_max_bytes;
         let mut texts: Vec<(String, String)> = Vec::new();
+        // The route's limit is sized for photos; text fields together keep the limit of a text body.
+        let mut text_budget = state.config.max_body_bytes;
         let mut files = Vec::new();
         let mut file_count = 0;
         while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
             let name = field.name().unwrap_or_default().to_owned();
             if field.file_name().is_none() {
-                texts.push((name, field.text().await.map_err(multipart_error)?));
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    text_budget = text_budget.checked_sub(chunk.len()).ok_or(ApiError::PayloadTooLarge)?;
+                    text.extend_from_slice(&chunk);
+                }
+                // As `Field::text` decodes: invalid UTF-8 becomes replacement characters.
+                texts.push((name, String::from_utf8_lossy(&text).into_owned()));
                 continue;
             }
             file_count += 1;

@@ -2,6 +2,9 @@
 //! origin with its own database, Redis prefix and queue names (see `helpers::spawn_app`).
 
 mod accounts;
+mod attacks;
+mod bad_ids;
+mod bad_input;
 mod comments;
 mod docs_page;
 mod errors;
@@ -18,6 +21,8 @@ mod openapi;
 mod ops;
 mod ratelimit;
 mod profiles;
+mod raw_http;
 mod social_helpers;
 mod switches;
+mod tricky_text;
 mod tweets;
