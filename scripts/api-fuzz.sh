@@ -10,7 +10,9 @@
 # Environment:
 #   FUZZ_EXAMPLES  examples per operation and phase (default 20; the whole run takes a few minutes)
 #   FUZZ_SEED      a schemathesis seed, to repeat a run (each run prints the seed it used)
-#   FUZZ_WORKERS   concurrent schemathesis workers (default 2)
+#   FUZZ_WORKERS   concurrent schemathesis workers (default 1: with worker threads, CPython before
+#                  3.11.8 can fail inside hypothesis with "AST constructor recursion depth mismatch"
+#                  (CPython gh-106905), an error of whichever operation hit it, not an API finding)
 #   FUZZ_TARGETS   "origin edge" (default), or just one of them
 # Reports: target/api-fuzz/{origin,edge}.xml (JUnit, with a curl command for each failure) and the two
 # servers' logs next to them.
@@ -20,7 +22,7 @@ ROOT=$PWD
 
 SCHEMATHESIS_VERSION=4.32.5
 FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-20}"
-FUZZ_WORKERS="${FUZZ_WORKERS:-2}"
+FUZZ_WORKERS="${FUZZ_WORKERS:-1}"
 FUZZ_TARGETS="${FUZZ_TARGETS:-origin edge}"
 REPORTS="$ROOT/target/api-fuzz"
 DB_SERVER="${DATABASE_SERVER_URL:-mysql://root@127.0.0.1:3306}"
