@@ -24,7 +24,7 @@ test: setup services edge
 	cargo test --workspace --exclude rookery-edge
 	bash scripts/api-fuzz.sh
 
-## api-fuzz: schemathesis against /openapi.json, on the origin and through the edge: no 5xx, no answer the document does not describe (FUZZ_EXAMPLES=20)
+## api-fuzz: schemathesis against /openapi.json, on the origin and through the edge: no 5xx, no answer the document does not describe (FUZZ_EXAMPLES=100)
 api-fuzz: setup services edge
 	bash scripts/api-fuzz.sh
 
