@@ -147,11 +147,54 @@ for attempt in $(seq 1 450); do
   sleep 0.2
 done
 
-# --- a user to fuzz as --------------------------------------------------------------------------------
-signup="$(curl -sS -X POST "$ORIGIN/api/accounts/signup/" -H 'Content-Type: application/json' \
-  --data "{\"username\": \"fuzz_${TAG:0:8}\", \"email\": \"fuzz_$TAG@example.com\", \"password\": \"fuzzing-password\"}")"
-TOKEN="$(printf '%s' "$signup" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" \
-  || { log "signup failed: $signup"; exit 1; }
+# --- test data ----------------------------------------------------------------------------------------
+# The run's user, whose token every request carries, and a second user who follows it. Without ids that
+# exist, schemathesis only ever sees 404s from the operations below; with them it reaches their real
+# work (following, profile updates with avatar uploads, notification updates). Other ids stay random.
+json_field() { python3 -c 'import json, sys
+value = json.load(sys.stdin)
+for key in sys.argv[1].split("."):
+    value = value[int(key)] if key.isdigit() else value[key]
+print(value)' "$1"; }
+
+signup() { # name -> the signup answer
+  curl -sS -X POST "$ORIGIN/api/accounts/signup/" -H 'Content-Type: application/json' \
+    --data "{\"username\": \"$1_${TAG:0:8}\", \"email\": \"$1_$TAG@example.com\", \"password\": \"fuzzing-password\"}"
+}
+me="$(signup fuzz)"
+other="$(signup other)"
+TOKEN="$(json_field token <<<"$me")" || { log "signup failed: $me"; exit 1; }
+OTHER_TOKEN="$(json_field token <<<"$other")" || { log "signup failed: $other"; exit 1; }
+USER_ID="$(json_field user.id <<<"$me")"
+OTHER_ID="$(json_field user.id <<<"$other")"
+PROFILE_ID="$(curl -sS "$ORIGIN/api/profiles/me/" -H "Authorization: Bearer $TOKEN" | json_field id)"
+curl -sS -o /dev/null -X POST "$ORIGIN/api/friendships/$USER_ID/follow/" -H "Authorization: Bearer $OTHER_TOKEN"
+# "followed you" arrives through RabbitMQ.
+NOTIFICATION_ID=""
+for _ in $(seq 1 50); do
+  NOTIFICATION_ID="$(curl -sS "$ORIGIN/api/notifications/" -H "Authorization: Bearer $TOKEN" \
+    | json_field results.0.id 2>/dev/null)" && break
+  sleep 0.2
+done
+[ -n "$NOTIFICATION_ID" ] || { log "the follow notification did not arrive"; exit 1; }
+
+# The token is read from the environment, so it shows in no process list.
+export FUZZ_TOKEN="$TOKEN"
+cat >"$WORK/schemathesis.toml" <<TOML
+headers = { Authorization = "Bearer \${FUZZ_TOKEN}" }
+
+[[operations]]
+include-operation-id-regex = "^friendships_(follow|unfollow)$"
+parameters = { "path.id" = $OTHER_ID }
+
+[[operations]]
+include-operation-id-regex = "^profiles_update"
+parameters = { "path.id" = $PROFILE_ID }
+
+[[operations]]
+include-operation-id = "notifications_update"
+parameters = { "path.id" = $NOTIFICATION_ID }
+TOML
 
 # --- fuzzing ------------------------------------------------------------------------------------------
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
@@ -160,12 +203,12 @@ fuzz() { # name base-url
   local name=$1 base=$2
   log "schemathesis against the $name ($base), $FUZZ_EXAMPLES examples per operation"
   local args=(
+    --config-file "$WORK/schemathesis.toml"
     run "$base/openapi.json"
     --url "$base"
     --checks "$CHECKS"
     --max-examples "$FUZZ_EXAMPLES"
     --workers "$FUZZ_WORKERS"
-    --header "Authorization: Bearer $TOKEN"
     # Logging out would revoke the token every later request authenticates with.
     --exclude-operation-id accounts_logout
     --request-timeout 30
