@@ -8,7 +8,7 @@
 # happens (a failure, ctrl-c), the trap stops both servers and removes all of that again.
 #
 # Environment:
-#   FUZZ_EXAMPLES  examples per operation and phase (default 100; both runs take about 2 minutes)
+#   FUZZ_EXAMPLES  examples per operation and phase (default 100: both runs take one to two minutes)
 #   FUZZ_SEED      a schemathesis seed, to repeat a run (each run prints the seed it used)
 #   FUZZ_WORKERS   concurrent schemathesis workers (default 1: with worker threads, CPython before
 #                  3.11.8 can fail inside hypothesis with "AST constructor recursion depth mismatch"
@@ -217,9 +217,9 @@ fuzz() { # name base-url
     --no-color
   )
   [ -n "${FUZZ_SEED:-}" ] && args+=(--seed "$FUZZ_SEED")
-  # In the background and waited for: schemathesis catches ctrl-c itself and exits normally, and bash
-  # then skips the INT trap of a command run in the foreground, carrying on with the next run. A
-  # `wait` is interrupted at once, so the trap runs (and stops schemathesis too).
+  # In the background and waited for: bash runs a trap only once the foreground command has ended,
+  # and schemathesis catches ctrl-c to finish its report first. A `wait` is interrupted at once, so the
+  # trap runs straight away (and stops schemathesis too).
   .venv/bin/schemathesis "${args[@]}" &
   fuzz_pid=$!
   local status=0
