@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-origin origin-release services bench lint browser
+.PHONY: help setup run test test-unit test-origin origin-release services bench lint browser api-fuzz
 
 ## help: list the targets
 help:
@@ -17,11 +17,16 @@ setup: edge-tools node_modules/.package-lock.json .dev.vars browser
 run: setup services edge origin-release
 	bash scripts/run.sh
 
-## test: every test: unit, origin integration (real MySQL/Redis/RabbitMQ), edge end to end under wrangler dev
+## test: every test: unit, origin integration (real MySQL/Redis/RabbitMQ), edge end to end under wrangler dev, then api-fuzz
 test: setup services edge
 	cargo build -p rookery-shared --target wasm32-unknown-unknown
 	cargo test -p rookery-edge
 	cargo test --workspace --exclude rookery-edge
+	bash scripts/api-fuzz.sh
+
+## api-fuzz: schemathesis against /openapi.json, on the origin and through the edge: no 5xx, no answer the document does not describe (FUZZ_EXAMPLES=100)
+api-fuzz: setup services edge
+	bash scripts/api-fuzz.sh
 
 ## browser: Debian's Chromium for the API explorer test (installed as root with apt-get when missing)
 browser:

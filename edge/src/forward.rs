@@ -91,7 +91,10 @@ pub async fn to_origin(
     init.set_headers(&headers.0);
     // The origin's redirects are the client's to follow, not the edge's.
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if let Some(body) = inner.body() {
+    // The Fetch API refuses to build a GET or HEAD request with a body (a runtime error, so a 500),
+    // while clients may send one. Such a body has no defined meaning (RFC 9110 §9.3.1) and the origin
+    // reads none on these methods, so it is dropped and the origin answers as it would without it.
+    if let Some(body) = inner.body().filter(|_| !bodiless(&method)) {
         init.set_body(&body);
     }
     let mut target = format!("{}{path}", config.origin_url);
@@ -113,6 +116,11 @@ pub async fn to_origin(
             EdgeError::BadGateway
         })?;
     relay(response, config, &public_url)
+}
+
+/// Methods whose requests the Fetch API builds only without a body.
+fn bodiless(method: &str) -> bool {
+    method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")
 }
 
 /// The origin's answer with fresh, mutable headers (a fetched response's headers are immutable).

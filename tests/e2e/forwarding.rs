@@ -247,6 +247,31 @@ async fn anonymous_requests_and_redirects_pass_through() {
     assert_eq!(assertion.request_id, request_id);
 }
 
+/// The Fetch API cannot build a GET or HEAD request with a body; the edge once answered such a request
+/// with a 500. It forwards it without the body instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_get_with_a_body_is_forwarded_without_it() {
+    let (port, log) = start_stub_origin().await;
+    let edge = Edge::start(stub_vars(port)).await;
+    let client = reqwest::Client::new();
+
+    for method in [Method::GET, Method::HEAD] {
+        let response = client
+            .request(method.clone(), format!("{}/api/accounts/login/", edge.url))
+            .header("content-type", "application/json")
+            .body(r#"{"username": "linghu_chong"}"#)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{method}");
+    }
+
+    let log = log.lock().expect("log").clone();
+    let methods: Vec<_> = log.iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, [Method::GET, Method::HEAD], "{log:#?}");
+    assert!(log.iter().all(|r| r.body.is_empty()), "{log:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_origin_gets_the_502_envelope() {
     let vars = stub_vars(free_port());

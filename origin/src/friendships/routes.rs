@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 200, description = "A page of followers; `has_followed` is whether the caller follows each (false when anonymous).", body = EndlessPage<FriendshipItem>),
         (status = 400, description = "An unparseable datetime or a cursor this server did not produce.", body = Failure,
             example = json!({"success": false, "message": "Please check input", "errors": {"cursor": ["Invalid cursor."]}})),
+        (status = 404, response = NotFound),
         (status = 429, response = RateLimited),
     ),
 )]
@@ -61,6 +62,7 @@ async fn followers(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, 
         (status = 200, description = "A page of followees; `has_followed` is whether the caller follows each (false when anonymous).", body = EndlessPage<FriendshipItem>),
         (status = 400, description = "An unparseable datetime or a cursor this server did not produce.", body = Failure,
             example = json!({"success": false, "message": "Please check input", "errors": {"cursor": ["Invalid cursor."]}})),
+        (status = 404, response = NotFound),
         (status = 429, response = RateLimited),
     ),
 )]
