@@ -62,6 +62,7 @@ pub const BEARER: &str = "bearer";
             responses::Unauthorized,
             responses::Forbidden,
             responses::NotFound,
+            responses::RequestTimeout,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::RateLimited,
@@ -187,7 +188,7 @@ fn complete(operation: &mut Operation, api: bool) {
         if let Some(json) = body.content.get("application/json").cloned() {
             body.content.entry("application/x-www-form-urlencoded".to_owned()).or_insert(json);
         }
-        shared.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
+        shared.extend([("408", "RequestTimeout"), ("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
     }
     if api {
         shared.extend([("401", "Unauthorized"), ("500", "Internal"), ("503", "Unavailable")]);

@@ -79,6 +79,17 @@ response!(
 );
 
 response!(
+    /// 408: the request, body included, did not arrive (and get its answer) within `REQUEST_TIMEOUT_SECS`.
+    RequestTimeout => envelope(
+        "Failure",
+        "The request, body included, was not received and answered within the server's request timeout \
+         (`REQUEST_TIMEOUT_SECS`, 60 s by default).",
+        &[("timed out", json!({"success": false, "message": "The request was not received in time."}))],
+    )
+    .build()
+);
+
+response!(
     /// 413: the body is over the size limit.
     PayloadTooLarge => envelope(
         "Failure",
