@@ -63,6 +63,13 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     delete_broker_objects(config).await;
     end_connections(config).await?;
     db::drop_database(config).await?;
+    // Before Redis: a test that points the origin at an unreachable Redis must still lose its files.
+    if config.media_url.is_none() {
+        match std::fs::remove_dir_all(&config.media_dir) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+            _ => {}
+        }
+    }
     let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
     let mut conn = redis.conn().await?;
     let keys: Vec<String> = {
@@ -75,12 +82,6 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     };
     if !keys.is_empty() {
         conn.del::<_, ()>(keys).await?;
-    }
-    if config.media_url.is_none() {
-        match std::fs::remove_dir_all(&config.media_dir) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
-            _ => {}
-        }
     }
     Ok(())
 }

@@ -354,6 +354,8 @@ async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
     assert!(eventually(|| async { f.home_has(ann, tweet).await }).await, "the replayed batch was not delivered");
     let rejected = format!(r#"rookery_dead_lettered_total{{queue="{}"}}"#, f.names.deliver);
     assert!(eventually(|| async { f.metric(&rejected).await == 2.0 }).await, "the poison message was not handled again");
+    // The handler counts the rejection before the broker has moved the message.
+    assert!(eventually(|| async { dead_letters::count(config).await.expect("a count") == 1 }).await, "the poison message is dead again");
     assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![b"{broken".to_vec()]);
     f.assert_drained().await;
 }
