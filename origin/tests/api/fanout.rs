@@ -41,8 +41,9 @@ use crate::helpers::{spawn_app_with, TestApp};
 /// Held for writing by the test that stops RabbitMQ, for reading by every other test here.
 static BROKER: RwLock<()> = RwLock::const_new(());
 
-/// How long any asynchronous effect may take before the test fails.
-const PATIENCE: Duration = Duration::from_secs(30);
+/// How long any asynchronous effect may take before the test fails. Generous: with the whole suite
+/// running, the broker declares and deletes hundreds of quorum queues at once on two cores.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A running origin plus direct handles on its MySQL database and Redis keys.
 struct Fanout {
