@@ -86,6 +86,44 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// [`cleanup`] from synchronous code (a test's `Drop`), on a thread of its own so it also works inside a
+/// runtime; a failure is reported on stderr rather than panicking inside a drop.
+pub fn cleanup_blocking(config: &Config) {
+    let owned = config.clone();
+    let cleaned = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(cleanup(&owned))
+    })
+    .join();
+    if !matches!(cleaned, Ok(Ok(()))) {
+        eprintln!("clean-up of {} failed", config.database_url);
+    }
+}
+
+/// The environment [`Config::from_env`] reads back as `config`, for tests that run the `origin` binary.
+pub fn environment(config: &Config) -> Vec<(&'static str, String)> {
+    let on_off = |on: bool| if on { "on" } else { "off" }.to_owned();
+    vec![
+        ("ROOKERY_ENV", "test".into()),
+        ("LISTEN_ADDR", config.listen.to_string()),
+        ("DATABASE_URL", config.database_url.clone()),
+        ("DATABASE_MAX_CONNECTIONS", config.database_max_connections.to_string()),
+        ("REDIS_URL", config.redis_url.clone()),
+        ("REDIS_PREFIX", config.redis_prefix.clone()),
+        ("AMQP_URL", config.amqp_url.clone()),
+        ("AMQP_PREFIX", config.amqp_prefix.clone()),
+        ("TOKEN_SECRET", config.token_secret.clone()),
+        ("EDGE_SECRET", config.edge_secret.clone()),
+        ("RATE_LIMITS", on_off(config.rate_limits)),
+        ("RUN_CONSUMERS", on_off(config.run_consumers)),
+        ("FANOUT_BATCH_SIZE", config.fanout_batch_size.to_string()),
+        ("HYBRID_THRESHOLD", config.hybrid_threshold.to_string()),
+        ("TIMELINE_CAP", config.timeline_cap.to_string()),
+        ("MEDIA_DIR", config.media_dir.display().to_string()),
+        ("REQUEST_TIMEOUT_SECS", config.request_timeout.as_secs().to_string()),
+    ]
+}
+
 /// Deletes every exchange and queue named under the test's `amqp_prefix` (see [`Names`]). Failures are
 /// only logged: a test that stopped the broker must still be able to drop its database.
 async fn delete_broker_objects(config: &Config) {

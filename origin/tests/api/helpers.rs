@@ -139,14 +139,6 @@ impl Drop for TestApp {
     /// Stops the server and removes the test's database and keys, even when the test failed.
     fn drop(&mut self) {
         self.server.abort();
-        let config = self.config.clone();
-        let cleaned = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(testing::cleanup(&config))
-        })
-        .join();
-        if !matches!(cleaned, Ok(Ok(()))) {
-            eprintln!("clean-up of {} failed", self.config.database_url);
-        }
+        testing::cleanup_blocking(&self.config);
     }
 }

@@ -74,18 +74,10 @@ impl LoggedOrigin {
         let mut child = Command::new(env!("CARGO_BIN_EXE_origin"))
             .arg("serve")
             .env_clear()
+            .envs(testing::environment(&config))
             .env("LISTEN_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", &config.database_url)
             .env("DATABASE_MAX_CONNECTIONS", "5")
-            .env("REDIS_URL", &config.redis_url)
-            .env("REDIS_PREFIX", &config.redis_prefix)
-            .env("AMQP_URL", &config.amqp_url)
-            .env("AMQP_PREFIX", &config.amqp_prefix)
-            .env("TOKEN_SECRET", &config.token_secret)
-            .env("EDGE_SECRET", &config.edge_secret)
-            .env("ROOKERY_ENV", "test")
             .env("RATE_LIMITS", "off")
-            .env("MEDIA_DIR", &config.media_dir)
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "debug,sqlx=trace")
             .stdout(Stdio::piped())
@@ -143,15 +135,7 @@ impl Drop for LoggedOrigin {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let config = self.config.clone();
-        let cleaned = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(testing::cleanup(&config))
-        })
-        .join();
-        if !matches!(cleaned, Ok(Ok(()))) {
-            eprintln!("clean-up of {} failed", self.config.database_url);
-        }
+        testing::cleanup_blocking(&self.config);
     }
 }
 

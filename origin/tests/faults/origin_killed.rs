@@ -201,15 +201,7 @@ struct Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        let config = self.config.clone();
-        let cleaned = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(testing::cleanup(&config))
-        })
-        .join();
-        if !matches!(cleaned, Ok(Ok(()))) {
-            eprintln!("clean-up of {} failed", self.config.database_url);
-        }
+        testing::cleanup_blocking(&self.config);
         if std::thread::panicking() {
             eprintln!("the origin's output is in {}", self.log.display());
         } else {

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use rookery_origin::Config;
+use rookery_origin::{testing, Config};
 
 pub struct OriginProcess {
     child: Child,
@@ -23,7 +23,8 @@ impl OriginProcess {
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(environment(config))
+            .envs(testing::environment(config))
+            .env("RUST_LOG", "info")
             .stdout(out.try_clone().expect("the log file"))
             .stderr(out)
             .stdin(Stdio::null())
@@ -54,27 +55,4 @@ impl Drop for OriginProcess {
             self.kill();
         }
     }
-}
-
-/// The variables `Config::from_env` reads, for `config`.
-fn environment(config: &Config) -> Vec<(&'static str, String)> {
-    vec![
-        ("ROOKERY_ENV", "test".into()),
-        ("LISTEN_ADDR", config.listen.to_string()),
-        ("DATABASE_URL", config.database_url.clone()),
-        ("DATABASE_MAX_CONNECTIONS", config.database_max_connections.to_string()),
-        ("REDIS_URL", config.redis_url.clone()),
-        ("REDIS_PREFIX", config.redis_prefix.clone()),
-        ("AMQP_URL", config.amqp_url.clone()),
-        ("AMQP_PREFIX", config.amqp_prefix.clone()),
-        ("TOKEN_SECRET", config.token_secret.clone()),
-        ("EDGE_SECRET", config.edge_secret.clone()),
-        ("RATE_LIMITS", if config.rate_limits { "on" } else { "off" }.into()),
-        ("RUN_CONSUMERS", if config.run_consumers { "on" } else { "off" }.into()),
-        ("FANOUT_BATCH_SIZE", config.fanout_batch_size.to_string()),
-        ("HYBRID_THRESHOLD", config.hybrid_threshold.to_string()),
-        ("TIMELINE_CAP", config.timeline_cap.to_string()),
-        ("MEDIA_DIR", config.media_dir.display().to_string()),
-        ("RUST_LOG", "info".into()),
-    ]
 }
