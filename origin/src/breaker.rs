@@ -1,11 +1,11 @@
-//! A circuit breaker for the Redis connection.
+//! Circuit breakers for the Redis connection and the MySQL pool.
 //!
-//! While Redis is unreachable every command would wait for the connection manager's reconnect attempt
-//! (connect timeout plus retry), and a request makes several commands, so reads that could be served
-//! from MySQL in milliseconds took seconds. Once a command fails for want of a connection the breaker
-//! opens: for [`OPEN_FOR`] every command fails at once, and the caller falls back to MySQL as it does for
-//! any Redis error. The first command after that window tries the connection again (and reopens the
-//! breaker if it still fails).
+//! While a dependency is unreachable every call would wait for a reconnect attempt: Redis's connection
+//! manager waits its connect timeout plus a retry, the MySQL pool waits its whole acquire timeout (3 s). A
+//! request makes several calls, so answers that could be given at once (a read from MySQL without Redis, a
+//! 503 without MySQL) took seconds. Once a call fails for want of a connection the breaker opens: for
+//! [`OPEN_FOR`] every call fails at once. After that window exactly one call (the probe) goes through
+//! while the others keep failing fast; its success closes the breaker, its failure opens it again.
 
 use std::{
     sync::{
@@ -20,7 +20,7 @@ use redis::{
     Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value,
 };
 
-/// How long commands fail fast after a connection failure.
+/// How long calls fail fast after a connection failure.
 pub const OPEN_FOR: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
@@ -41,25 +41,52 @@ impl Breaker {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
+    fn window_end(&self) -> u64 {
+        self.now_ms().saturating_add(u64::try_from(OPEN_FOR.as_millis()).unwrap_or(u64::MAX))
+    }
+
     pub fn is_open(&self) -> bool {
         self.now_ms() < self.open_until_ms.load(Ordering::Relaxed)
     }
 
-    /// Fails fast while open.
+    /// Whether a call may go through: always while closed; once the window has passed, only the one
+    /// caller that re-arms the window (the probe).
+    pub fn admit(&self) -> bool {
+        let until = self.open_until_ms.load(Ordering::Relaxed);
+        if until == 0 {
+            return true;
+        }
+        let now = self.now_ms();
+        now >= until
+            && self.open_until_ms.compare_exchange(until, self.window_end(), Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    /// A call failed for want of a connection: fail fast for the next [`OPEN_FOR`].
+    pub fn trip(&self) {
+        self.open_until_ms.store(self.window_end(), Ordering::Relaxed);
+    }
+
+    /// A call reached the dependency: close.
+    pub fn reset(&self) {
+        if self.open_until_ms.load(Ordering::Relaxed) != 0 {
+            self.open_until_ms.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Fails fast while open (Redis).
     pub fn check(&self) -> RedisResult<()> {
-        if self.is_open() {
+        if !self.admit() {
             return Err(RedisError::from((ErrorKind::IoError, "Redis is unreachable; not trying again yet")));
         }
         Ok(())
     }
 
-    /// Opens the breaker if `result` says the connection is gone; a server's error reply does not count.
+    /// Opens the breaker if `result` says the Redis connection is gone; a server's error reply does not
+    /// count, and any answer closes it.
     pub fn record<T>(&self, result: &RedisResult<T>) {
-        if let Err(error) = result {
-            if is_connectivity(error) {
-                let until = self.now_ms() + u64::try_from(OPEN_FOR.as_millis()).unwrap_or(u64::MAX);
-                self.open_until_ms.store(until, Ordering::Relaxed);
-            }
+        match result {
+            Err(error) if is_connectivity(error) => self.trip(),
+            _ => self.reset(),
         }
     }
 }
@@ -118,6 +145,9 @@ mod tests {
         let breaker = Breaker::default();
         breaker.record::<()>(&Err(RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))));
         breaker.open_until_ms.store(breaker.now_ms(), Ordering::Relaxed);
-        assert!(breaker.check().is_ok());
+        assert!(breaker.check().is_ok(), "the first call after the window probes");
+        assert!(breaker.check().is_err(), "the others keep failing fast while it probes");
+        breaker.record::<()>(&Ok(()));
+        assert!(breaker.check().is_ok() && breaker.check().is_ok(), "a successful probe closes it");
     }
 }

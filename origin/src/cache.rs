@@ -37,7 +37,10 @@ impl Redis {
     /// The shared connection, established on first use. Cloning a manager is cheap; commands from all
     /// clones are pipelined over one socket.
     pub async fn conn(&self) -> redis::RedisResult<GuardedConnection> {
-        self.breaker.check()?;
+        // Only a look: the command itself is where the breaker admits its probe.
+        if self.breaker.is_open() {
+            return Err(redis::RedisError::from((redis::ErrorKind::IoError, "Redis is unreachable; not trying again yet")));
+        }
         let manager = self
             .manager
             .get_or_try_init(|| {
@@ -50,7 +53,9 @@ impl Redis {
             })
             .await
             .cloned();
-        self.breaker.record(&manager);
+        if manager.is_err() {
+            self.breaker.record(&manager);
+        }
         Ok(GuardedConnection { inner: manager?, breaker: self.breaker.clone() })
     }
 

@@ -17,6 +17,7 @@ pub mod breaker;
 pub mod broker;
 pub mod cache;
 pub mod comments;
+pub mod complete;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -24,7 +24,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth, broker::Broker, cache::Redis, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
+    auth, broker::Broker, cache::Redis, complete, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
     metrics::{self, Metrics},
     state::AppState,
     switches::Switches,
@@ -113,9 +113,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })
         .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        // Everything above touches MySQL and Redis: it runs to completion whether or not the client stays.
+        .layer(middleware::from_fn(complete::run_to_completion))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
         // A body that arrives too slowly (or stops arriving) is cut off with a 408 rather than
         // holding the connection; inside the trace layer, so the 408 is logged with its request id.
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
@@ -136,7 +136,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-        }));
+        }))
+        // Outermost: 408s and panics are counted too.
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state);
     Ok(router)
 }
 

@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use sqlx::MySqlPool;
 use tokio::sync::Notify;
 
-use crate::{broker::Broker, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics, switches::Switches};
+use crate::{broker::Broker, db::Db, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics, switches::Switches};
 
 #[derive(Clone)]
 pub struct AppState {
-    /// The source of truth for every entity.
-    pub db: MySqlPool,
+    /// The source of truth for every entity: the pool behind a circuit breaker.
+    pub db: Db,
     /// Derived data only: timelines, object caches, session answers. Losing it costs speed, not data.
     pub redis: Redis,
     /// Fanout and notification delivery; writes never wait for it (they go through the outbox).

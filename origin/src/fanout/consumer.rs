@@ -153,7 +153,23 @@ async fn settle<H, F>(
     if redelivered {
         state.metrics.redeliveries.with_label_values(&[queue.as_str()]).inc();
     }
-    let settled = match handler(channel, data).await {
+    let mut waits = 0;
+    let outcome = loop {
+        match handler(channel.clone(), data.clone()).await {
+            // No connection to be had says nothing about the message: wait and run it again here, without
+            // spending one of its delivery attempts (spending them would dead-letter healthy work).
+            Outcome::Retry(error) if is_pool_exhausted(&error) && !shutdown.is_cancelled() => {
+                tracing::warn!(queue, waits, "no MySQL connection for a message; waiting to run it again");
+                tokio::select! {
+                    () = sleep(retry_pause(waits)) => {}
+                    () = shutdown.cancelled() => {}
+                }
+                waits += 1;
+            }
+            outcome => break outcome,
+        }
+    };
+    let settled = match outcome {
         Outcome::Ack => acker.ack(BasicAckOptions::default()).await,
         Outcome::Retry(error) => {
             let attempts = delivery_count(&properties);
@@ -175,6 +191,11 @@ async fn settle<H, F>(
         // The channel is gone; the broker redelivers the message elsewhere.
         tracing::warn!(queue, %error, "could not settle a message");
     }
+}
+
+/// The handler found no free MySQL connection (the pool's wait ran out, or its breaker is open).
+fn is_pool_exhausted(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| matches!(cause.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)))
 }
 
 /// Earlier failed deliveries of this message, as the quorum queue counts them.
@@ -212,6 +233,14 @@ mod tests {
         assert_eq!(retry_pause(1), Duration::from_millis(400));
         assert_eq!(retry_pause(4), Duration::from_millis(3200));
         assert_eq!(retry_pause(40), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn tells_pool_exhaustion_from_other_failures() {
+        let exhausted = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("while reading followers");
+        assert!(is_pool_exhausted(&exhausted));
+        assert!(!is_pool_exhausted(&anyhow::anyhow!("Redis is unreachable")));
+        assert!(!is_pool_exhausted(&anyhow::Error::new(sqlx::Error::RowNotFound)));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::{
 
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
-use sqlx::MySqlPool;
+use crate::db::Db;
 
 use super::{known, store, valid_name, Known, KNOWN};
 use crate::ids::now_micros;
@@ -29,7 +29,7 @@ pub const CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// The switches as one process sees them.
 pub struct Switches {
-    db: MySqlPool,
+    db: Db,
     ttl: Duration,
     cached: RwLock<Option<Snapshot>>,
     /// Held while the table is being read, so a process issues one query per TTL however many callers
@@ -56,7 +56,7 @@ pub struct SwitchState {
 }
 
 impl Switches {
-    pub fn new(db: MySqlPool) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db, ttl: CACHE_TTL, cached: RwLock::new(None), refreshing: tokio::sync::Mutex::new(()) }
     }
 

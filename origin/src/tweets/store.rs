@@ -131,7 +131,7 @@ pub async fn ids_by_user(db: impl MySqlExecutor<'_>, user: UserId, below: u64, f
 /// and test each row against the follow list. An explicit author list makes it a range scan per author
 /// on `(user_id, id)` and a sort of only their rows.
 #[tracing::instrument(skip(db))]
-pub async fn ids_for_home(db: &sqlx::MySqlPool, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+pub async fn ids_for_home(db: &crate::db::Db, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
     let mut authors: Vec<UserId> = sqlx::query_scalar("SELECT to_user_id FROM friendships WHERE from_user_id = ?")
         .bind(user)
         .fetch_all(db)

@@ -8,6 +8,7 @@
 #[allow(dead_code, reason = "the API tests' client; this suite uses part of it")]
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod hangups;
 mod load;
 mod mysql;
 mod origin_killed;

@@ -1,4 +1,12 @@
 //! The MySQL pool, database creation and the embedded migrations.
+//!
+//! The pool takes a connection back only when it is clean ([`release`]); [`Db`] puts a circuit breaker
+//! in front of it.
+
+mod guarded;
+mod release;
+
+pub use guarded::Db;
 
 use std::{str::FromStr, time::Duration};
 
@@ -15,11 +23,11 @@ use crate::config::Config;
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Creates the database if missing, connects a pool to it and brings the schema up to date.
-pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<MySqlPool> {
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
     ensure_database(config).await?;
     let pool = connect(config).await?;
     MIGRATOR.run(&pool).await.context("while applying migrations")?;
-    Ok(pool)
+    Ok(Db::new(pool))
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
@@ -33,6 +41,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
         .min_connections(1)
         // A request waits at most this long for a connection; past it the request gets a 503.
         .acquire_timeout(Duration::from_secs(3))
+        .after_release(|conn, _| Box::pin(release::reusable(conn)))
         .connect_with(options)
         .await
         .context("while connecting to MySQL")
