@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn closes_after_the_window() {
-        let breaker = Breaker::default();
+        // An epoch in the past, so that "now" is never the 0 that means closed.
+        let breaker = Breaker { epoch: Instant::now() - Duration::from_secs(10), open_until_ms: AtomicU64::new(0) };
         breaker.record::<()>(&Err(RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))));
         breaker.open_until_ms.store(breaker.now_ms(), Ordering::Relaxed);
         assert!(breaker.check().is_ok(), "the first call after the window probes");
