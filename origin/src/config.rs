@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
+use rookery_shared::keys::KeyRing;
 
 pub const DEV_TOKEN_SECRET: &str = "rookery-dev-token-secret-change-me";
 pub const DEV_EDGE_SECRET: &str = "rookery-dev-edge-secret-change-me";
@@ -13,6 +14,9 @@ pub const DEV_EDGE_SECRET: &str = "rookery-dev-edge-secret-change-me";
 pub struct Config {
     /// Address the HTTP server binds; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Address of the admin listener (`ADMIN_ADDR`): `/metrics`, `/readyz` and `/healthz` for operators
+    /// and probes, never the public API. Keep it on a private interface.
+    pub admin_listen: SocketAddr,
     /// MySQL URL including the database name; the database is created if missing.
     pub database_url: String,
     pub database_max_connections: u32,
@@ -22,12 +26,13 @@ pub struct Config {
     pub amqp_url: String,
     /// Prefix of every RabbitMQ exchange and queue name.
     pub amqp_prefix: String,
-    /// HMAC secret of bearer tokens; shared with the edge.
-    pub token_secret: String,
-    /// HMAC secret of the edge assertion header; shared with the edge.
-    pub edge_secret: String,
+    /// Keys of bearer tokens (`TOKEN_SECRETS`, or one `TOKEN_SECRET`); the first signs. Shared with the edge.
+    pub token_keys: KeyRing,
+    /// Keys of the edge assertion header (`EDGE_SECRETS`, or one `EDGE_SECRET`); shared with the edge.
+    pub edge_keys: KeyRing,
     pub token_ttl_secs: i64,
-    /// Development mode allows the well-known default secrets.
+    /// Development mode (`ROOKERY_ENV=dev`, `development` or `test`, and only then) allows the well-known
+    /// development secrets and short ones.
     pub dev_mode: bool,
     /// Whether rate limits are enforced (`RATE_LIMITS=off` disables them for tests and benchmarks).
     pub rate_limits: bool,
@@ -64,20 +69,24 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let dev_mode = var("ROOKERY_ENV").is_none_or(|v| v == "dev" || v == "development" || v == "test");
+        let dev_mode = var("ROOKERY_ENV").is_some_and(|v| is_development(&v));
         let config = Self {
             listen: var("LISTEN_ADDR")
                 .unwrap_or_else(|| "127.0.0.1:8000".into())
                 .parse()
                 .context("LISTEN_ADDR is not a socket address")?,
+            admin_listen: var("ADMIN_ADDR")
+                .unwrap_or_else(|| "127.0.0.1:9100".into())
+                .parse()
+                .context("ADMIN_ADDR is not a socket address")?,
             database_url: var("DATABASE_URL").unwrap_or_else(|| "mysql://root@127.0.0.1:3306/rookery".into()),
             database_max_connections: parse("DATABASE_MAX_CONNECTIONS", 20)?,
             redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "rk:".into()),
             amqp_url: var("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
             amqp_prefix: var("AMQP_PREFIX").unwrap_or_else(|| "rookery".into()),
-            token_secret: var("TOKEN_SECRET").unwrap_or_else(|| DEV_TOKEN_SECRET.into()),
-            edge_secret: var("EDGE_SECRET").unwrap_or_else(|| DEV_EDGE_SECRET.into()),
+            token_keys: key_ring("TOKEN_SECRETS", "TOKEN_SECRET", DEV_TOKEN_SECRET, dev_mode)?,
+            edge_keys: key_ring("EDGE_SECRETS", "EDGE_SECRET", DEV_EDGE_SECRET, dev_mode)?,
             token_ttl_secs: parse("TOKEN_TTL_SECS", 30 * 24 * 3600)?,
             dev_mode,
             rate_limits: var("RATE_LIMITS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
@@ -102,11 +111,18 @@ impl Config {
     /// Refuses settings that are unsafe or cannot work.
     pub fn validate(&self) -> anyhow::Result<()> {
         if !self.dev_mode {
-            if self.token_secret == DEV_TOKEN_SECRET || self.edge_secret == DEV_EDGE_SECRET {
-                bail!("TOKEN_SECRET and EDGE_SECRET must be set outside development (ROOKERY_ENV={{dev,test}})");
-            }
-            if self.token_secret.len() < 32 || self.edge_secret.len() < 32 {
-                bail!("TOKEN_SECRET and EDGE_SECRET must be at least 32 characters");
+            let keys = self.token_keys.keys().iter().chain(self.edge_keys.keys());
+            for key in keys {
+                if key.secret == DEV_TOKEN_SECRET.as_bytes() || key.secret == DEV_EDGE_SECRET.as_bytes() {
+                    bail!(
+                        "key {:?} is a public development secret; set TOKEN_SECRETS and EDGE_SECRETS, or run with \
+                         ROOKERY_ENV=development",
+                        key.id
+                    );
+                }
+                if key.secret.len() < MIN_SECRET_LEN {
+                    bail!("key {:?} is shorter than {MIN_SECRET_LEN} characters", key.id);
+                }
             }
         }
         if self.node_id > 15 {
@@ -148,17 +164,17 @@ impl Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const REDACTED: &str = "<redacted>";
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
             .field("redis_url", &redact_url(&self.redis_url))
             .field("redis_prefix", &self.redis_prefix)
             .field("amqp_url", &redact_url(&self.amqp_url))
             .field("amqp_prefix", &self.amqp_prefix)
-            .field("token_secret", &REDACTED)
-            .field("edge_secret", &REDACTED)
+            .field("token_keys", &self.token_keys)
+            .field("edge_keys", &self.edge_keys)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("dev_mode", &self.dev_mode)
             .field("rate_limits", &self.rate_limits)
@@ -193,6 +209,27 @@ fn redact_url(raw: &str) -> String {
     }
 }
 
+/// The values of `ROOKERY_ENV` that mean development; anything else, or nothing, is production.
+pub fn is_development(env: &str) -> bool {
+    matches!(env, "dev" | "development" | "test")
+}
+
+/// Outside development every secret must be at least this long.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The ring in `list_var` (`id:secret,…`), else the one secret in `single_var`, else (development only)
+/// the public development secret.
+fn key_ring(list_var: &str, single_var: &str, dev_secret: &str, dev_mode: bool) -> anyhow::Result<KeyRing> {
+    if let Some(list) = var(list_var) {
+        return KeyRing::parse(&list).map_err(|error| anyhow::anyhow!("{list_var} is not valid: {error}"));
+    }
+    match var(single_var) {
+        Some(secret) => Ok(KeyRing::single(&secret)),
+        None if dev_mode => Ok(KeyRing::single(dev_secret)),
+        None => bail!("{list_var} (or {single_var}) must be set; for development set ROOKERY_ENV=development"),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -224,8 +261,8 @@ mod tests {
     #[test]
     fn debug_output_redacts_secrets_and_passwords() {
         let mut c = dev();
-        c.token_secret = "token-secret-value-0123456789abcdef".into();
-        c.edge_secret = "edge-secret-value-0123456789abcdef".into();
+        c.token_keys = KeyRing::parse("t1:token-secret-value-0123456789abcdef").expect("a ring");
+        c.edge_keys = KeyRing::parse("e1:edge-secret-value-0123456789abcdef").expect("a ring");
         c.database_url = "mysql://app:db-password@db.internal:3306/rookery".into();
         c.redis_url = "redis://:redis-password@cache.internal:6379/".into();
         c.amqp_url = "amqp://app:amqp-password@mq.internal:5672/%2f".into();
@@ -238,12 +275,28 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_default_secrets() {
+    fn production_refuses_development_and_short_secrets_in_every_key() {
         let mut c = dev();
         c.dev_mode = false;
-        assert!(c.validate().is_err());
-        c.token_secret = "x".repeat(40);
-        c.edge_secret = "y".repeat(40);
+        assert!(c.validate().is_err(), "the development secrets");
+        c.token_keys = KeyRing::single(&"x".repeat(40));
+        c.edge_keys = KeyRing::single(&"y".repeat(40));
         assert!(c.validate().is_ok());
+        c.token_keys = KeyRing::parse(&format!("new:{},old:{DEV_TOKEN_SECRET}", "x".repeat(40))).expect("a ring");
+        assert!(c.validate().is_err(), "a development secret kept as an old key");
+        c.token_keys = KeyRing::parse(&format!("new:{},old:short", "x".repeat(40))).expect("a ring");
+        assert!(c.validate().is_err(), "a short old key");
+        c.dev_mode = true;
+        assert!(c.validate().is_ok(), "development accepts them");
+    }
+
+    #[test]
+    fn development_is_only_what_is_named_so() {
+        for env in ["dev", "development", "test"] {
+            assert!(is_development(env), "{env}");
+        }
+        for env in ["", "prod", "production", "staging", "Dev"] {
+            assert!(!is_development(env), "{env}");
+        }
     }
 }

@@ -1,15 +1,29 @@
 //! `/healthz` (the process answers), `/readyz` (which dependencies are reachable) and `/metrics`.
+//!
+//! Only `/healthz` is part of the public API. Readiness and metrics say things about the deployment
+//! (which dependency is down, every route's traffic) that are nobody's business but the operator's, so
+//! they are served on the admin listener (`ADMIN_ADDR`, on a private interface) with `/healthz` again.
 
 use std::time::Duration;
 
-use axum::{extract::State, http::StatusCode, Json};
+use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{metrics, state::AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics::render))
+    OpenApiRouter::new().routes(routes!(healthz))
+}
+
+/// The admin listener's routes; everything else there is a 404.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .fallback(|| async { crate::error::ApiError::NotFound })
+        .with_state(state)
 }
 
 /// Liveness
@@ -30,17 +44,6 @@ async fn healthz() -> Json<Value> {
 /// 200 when MySQL, Redis and RabbitMQ all answer; otherwise 503 naming the ones that do not. Without
 /// Redis or RabbitMQ the origin still serves (slower reads, delayed fanout), so load balancers that only
 /// need "can serve" should probe MySQL-readiness via the `mysql` field or use `/healthz`.
-#[utoipa::path(
-    get,
-    path = "/readyz",
-    tag = "operational",
-    responses(
-        (status = 200, description = "MySQL, Redis and RabbitMQ all answer.", body = Object,
-            example = json!({"status": "ready", "unavailable": [], "mysql": "up", "redis": "up", "rabbitmq": "up"})),
-        (status = 503, description = "Some dependency does not answer; `detail` and `unavailable` name them.", body = Object,
-            example = json!({"status": "degraded", "unavailable": ["redis"], "mysql": "up", "redis": "down", "rabbitmq": "up", "detail": "Unavailable: redis."})),
-    ),
-)]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let limit = Duration::from_secs(1);
     // The probe runs in its own task: giving up on it after `limit` must not drop a query halfway.

@@ -199,12 +199,6 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 ///
 /// Request counts and latencies by route, and the background tasks' gauges, in the text exposition
 /// format.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operational",
-    responses((status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = String)),
-)]
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     (
         StatusCode::OK,

@@ -24,7 +24,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth, broker::Broker, cache::Redis, complete, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
+    auth, broker::Broker, cache::Redis, complete, health, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
     metrics::{self, Metrics},
     state::AppState,
     switches::Switches,
@@ -33,6 +33,8 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics`, `/readyz`, `/healthz` for operators, apart from the public API ([`health::admin_router`]).
+    admin: TcpListener,
     state: AppState,
 }
 
@@ -40,14 +42,19 @@ impl Application {
     /// Connects to MySQL (creating and migrating the database), prepares Redis and RabbitMQ clients and
     /// binds the listener. Redis and RabbitMQ may be down: the application starts and degrades.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listen = config.listen;
+        let (listen, admin_listen) = (config.listen, config.admin_listen);
         let state = connect(config).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| format!("while binding {listen}"))?;
-        Ok(Self { listener, state })
+        let admin = TcpListener::bind(admin_listen).await.with_context(|| format!("while binding {admin_listen}"))?;
+        Ok(Self { listener, admin, state })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.admin.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     pub fn state(&self) -> &AppState {
@@ -62,22 +69,25 @@ impl Application {
     /// Serves until `signal` completes, then stops accepting requests, lets in-flight requests and the
     /// background tasks finish their current work, and returns.
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
+        let Self { listener, admin, state } = self;
         let shutdown = CancellationToken::new();
         let background = Background::start(&state, shutdown.clone(), state.config.run_consumers);
 
-        let app = NormalizePathLayer::trim_trailing_slash().layer(router(state)?);
-        let stop = shutdown.clone();
-        tracing::info!(addr = %listener.local_addr()?, "origin listening");
-        axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    () = signal => {}
-                    () = stop.cancelled() => {}
-                }
-            })
-            .await
-            .context("while serving HTTP")?;
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone())?);
+        let admin_app = health::admin_router(state);
+        tracing::info!(addr = %listener.local_addr()?, admin = %admin.local_addr()?, "origin listening");
+        let public = axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let admin = axum::serve(admin, admin_app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let trigger = async {
+            tokio::select! {
+                () = signal => shutdown.cancel(),
+                () = shutdown.cancelled() => {}
+            }
+        };
+        let (public, admin, ()) = tokio::join!(public, admin, trigger);
+        public.context("while serving HTTP")?;
+        admin.context("while serving the admin listener")?;
         background.finish().await;
         tracing::info!("origin stopped");
         Ok(())

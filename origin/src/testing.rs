@@ -8,6 +8,7 @@ use lapin::{
     Connection, ConnectionProperties,
 };
 use redis::AsyncCommands;
+use rookery_shared::keys::KeyRing;
 use sqlx::{mysql::MySqlConnectOptions, Connection as _, MySqlConnection};
 
 use crate::{
@@ -30,14 +31,15 @@ pub fn test_config() -> Config {
     let server = std::env::var("DATABASE_SERVER_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
     Config {
         listen: ([127, 0, 0, 1], 0).into(),
+        admin_listen: ([127, 0, 0, 1], 0).into(),
         database_url: format!("{}/rookery_test_{tag}", server.trim_end_matches('/')),
         database_max_connections: 10,
         redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
         redis_prefix: format!("rkt{tag}:"),
         amqp_url: std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
         amqp_prefix: format!("rookery_test_{tag}"),
-        token_secret: DEV_TOKEN_SECRET.into(),
-        edge_secret: DEV_EDGE_SECRET.into(),
+        token_keys: KeyRing::single(DEV_TOKEN_SECRET),
+        edge_keys: KeyRing::single(DEV_EDGE_SECRET),
         token_ttl_secs: 3600,
         dev_mode: true,
         rate_limits: false,
@@ -106,14 +108,15 @@ pub fn environment(config: &Config) -> Vec<(&'static str, String)> {
     vec![
         ("ROOKERY_ENV", "test".into()),
         ("LISTEN_ADDR", config.listen.to_string()),
+        ("ADMIN_ADDR", config.admin_listen.to_string()),
         ("DATABASE_URL", config.database_url.clone()),
         ("DATABASE_MAX_CONNECTIONS", config.database_max_connections.to_string()),
         ("REDIS_URL", config.redis_url.clone()),
         ("REDIS_PREFIX", config.redis_prefix.clone()),
         ("AMQP_URL", config.amqp_url.clone()),
         ("AMQP_PREFIX", config.amqp_prefix.clone()),
-        ("TOKEN_SECRET", config.token_secret.clone()),
-        ("EDGE_SECRET", config.edge_secret.clone()),
+        ("TOKEN_SECRETS", config.token_keys.to_list()),
+        ("EDGE_SECRETS", config.edge_keys.to_list()),
         ("RATE_LIMITS", on_off(config.rate_limits)),
         ("RUN_CONSUMERS", on_off(config.run_consumers)),
         ("FANOUT_BATCH_SIZE", config.fanout_batch_size.to_string()),

@@ -3,7 +3,8 @@
 //! Nothing here does I/O or holds business rules; the crate builds for `wasm32-unknown-unknown` so the
 //! edge uses exactly the same definitions as the origin.
 //!
-//! - [`token`]: the bearer token format (HMAC-SHA256), issued by the origin, verified on both sides.
+//! - [`token`]: the bearer token format (HMAC-SHA256), issued by the origin, verified on both sides;
+//!   [`keys`]: the named keys it and the edge assertion are signed with, for rotation.
 //! - [`edge_assertion`]: the signed header with which the edge tells the origin whom it authenticated.
 //! - [`error`]: the contract's error envelopes.
 //! - [`ids`], [`timestamp`]: id newtypes and the contract's datetime format.
@@ -25,6 +26,7 @@ pub mod friendships;
 pub mod ids;
 pub mod input;
 pub mod internal;
+pub mod keys;
 pub mod likes;
 pub mod notifications;
 pub mod pagination;

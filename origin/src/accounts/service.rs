@@ -146,7 +146,7 @@ fn issue_token(state: &AppState, user_id: UserId, session_id: SessionId, now: i6
         issued_at: now / 1_000_000,
         expires_at: expires_at / 1_000_000,
     };
-    token::sign(state.config.token_secret.as_bytes(), &claims)
+    token::sign(&state.config.token_keys, &claims)
 }
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.

@@ -201,7 +201,7 @@ async fn write_tokens(state: &AppState, options: &SeedOptions, users: &[UserId])
         q.build().execute(&state.db).await?;
         for (session_id, user_id) in sessions {
             let claims = Claims { user_id, session_id, issued_at: now / 1_000_000, expires_at: expires_at / 1_000_000 };
-            lines.push_str(&token::sign(state.config.token_secret.as_bytes(), &claims));
+            lines.push_str(&token::sign(&state.config.token_keys, &claims));
             lines.push('\n');
         }
     }

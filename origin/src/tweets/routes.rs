@@ -24,7 +24,7 @@ use crate::{
     config::Config,
     error::{ApiError, Result},
     extract::{IdPath, Query},
-    media::{form::UploadForm, service::MAX_PHOTOS},
+    media::form::UploadForm,
     openapi::{
         forms::TweetUpload,
         responses::{Forbidden, NotFound, RateLimited, Unauthorized},
@@ -35,7 +35,7 @@ use crate::{
 
 pub fn router(config: &Config) -> OpenApiRouter<AppState> {
     // Nine photos at the size cap, plus the text fields and multipart framing.
-    let upload_limit = MAX_PHOTOS * config.media_max_bytes + config.max_body_bytes;
+    let upload_limit = crate::auth::upload_limit(config);
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(create).layer(DefaultBodyLimit::max(upload_limit)))

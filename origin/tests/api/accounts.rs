@@ -199,7 +199,7 @@ async fn bad_tokens_are_401_with_challenge() {
     tampered.pop();
     tampered.push(if account.token.ends_with('A') { 'B' } else { 'A' });
     let foreign = rookery_shared::token::sign(
-        b"some other secret",
+        &rookery_shared::keys::KeyRing::single("some other secret"),
         &rookery_shared::token::Claims {
             user_id: rookery_shared::ids::UserId(account.id),
             session_id: rookery_shared::ids::SessionId(1),
@@ -232,7 +232,11 @@ async fn edge_session_check_is_not_for_direct_callers() {
 
 #[tokio::test]
 async fn edge_assertion_identifies_the_user_and_client() {
-    use rookery_shared::{edge_assertion::EdgeAssertion, ids::{SessionId, UserId}};
+    use rookery_shared::{
+        edge_assertion::{body_digest, EdgeAssertion, Target},
+        ids::{SessionId, UserId},
+        keys::KeyRing,
+    };
     let app = spawn_app().await;
     let account = app.signup("frank_f1").await;
     let now = rookery_origin::ids::now_micros() / 1_000_000;
@@ -241,16 +245,18 @@ async fn edge_assertion_identifies_the_user_and_client() {
         user: Some((UserId(account.id), SessionId(1))),
         client_ip: "203.0.113.7".into(),
         request_id: "edge-req-1".into(),
+        body_sha256: body_digest(b""),
     };
-    let send = |secret: &'static [u8]| {
-        let value = assertion.encode(secret, "GET", STATUS);
+    let send = |keys: KeyRing| {
+        let value = assertion.encode(&keys, Target { method: "GET", path: STATUS, query: None });
         app.client.get(format!("{}{STATUS}", app.address)).header("x-rookery-edge", value).send()
     };
-    let body: serde_json::Value = send(app.config.edge_secret.clone().leak().as_bytes()).await.expect("answer").json().await.expect("json");
+    let body: serde_json::Value = send(app.config.edge_keys.clone()).await.expect("answer").json().await.expect("json");
     assert_eq!(body["user"]["id"], account.id);
     assert_eq!(body["ip"], "203.0.113.7");
 
     // A forged assertion is ignored: the caller is anonymous, with its real address.
-    let body: serde_json::Value = send(b"not the edge secret").await.expect("answer").json().await.expect("json");
+    let body: serde_json::Value =
+        send(KeyRing::single("not the edge secret")).await.expect("answer").json().await.expect("json");
     assert_eq!(body, json!({"has_logged_in": false, "ip": "127.0.0.1"}));
 }

@@ -162,10 +162,10 @@ async fn bad_tokens_and_other_users_tokens_change_nothing_of_the_victims() {
     let mallory = app.signup("mallory_at").await;
     let before = snapshot(&app, &v).await;
 
-    let secret = app.config.token_secret.as_bytes();
+    let secret = &app.config.token_keys;
     let now = rookery_origin::ids::now_micros() / 1_000_000;
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
-    let forged = token::sign(b"not the server's secret", &Claims { user_id: rookery_shared::ids::UserId(v.alice.id), ..claims });
+    let forged = token::sign(&rookery_shared::keys::KeyRing::single("not the server's secret"), &Claims { user_id: rookery_shared::ids::UserId(v.alice.id), ..claims });
     let expired = token::sign(secret, &Claims { issued_at: now - 7200, expires_at: now - 1, ..claims });
     // Mallory's signature on a payload changed to name Alice.
     let tampered = {

@@ -233,6 +233,9 @@ async fn stalled_and_dribbled_bodies_are_cut_off_with_408() {
     }
     assert_eq!(rows(&app, "tweets").await, 0);
     assert!(app.media_files().is_empty());
+    // Cut-off requests are counted like any other.
+    let metrics = app.metrics_text().await;
+    assert!(metrics.contains(r#"rookery_http_requests_total{method="POST",route="/api/tweets",status="408"} 2"#), "{metrics}");
     // The origin is still serving.
     let (status, _) = app.get("/api/accounts/login_status/", Some(&alice.token)).await;
     assert_eq!(status, StatusCode::OK);

@@ -139,7 +139,7 @@ impl Fanout {
 
     /// The value of one series of the origin's `/metrics`, 0 when it has not been recorded yet.
     async fn metric(&self, series: &str) -> f64 {
-        let text = self.app.client.get(format!("{}/metrics", self.app.address)).send().await.expect("metrics").text().await.expect("text");
+        let text = self.app.metrics_text().await;
         metric_value(&text, series)
     }
 
@@ -428,7 +428,7 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
 
     let stopped = BrokerStopped::stop();
     assert!(
-        eventually(|| async { f.app.get("/readyz", None).await.1["rabbitmq"] == "down" }).await,
+        eventually(|| async { f.app.admin_get("/readyz").await.1["rabbitmq"] == "down" }).await,
         "the origin never noticed the broker stopped"
     );
     let mut tweets = vec![first];

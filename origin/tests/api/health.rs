@@ -16,7 +16,7 @@ async fn readyz_reports_every_dependency_up() {
     // The broker connects in the background; give it a moment.
     let mut last = None;
     for _ in 0..50 {
-        let (status, body) = app.get("/readyz", None).await;
+        let (status, body) = app.admin_get("/readyz").await;
         if status == StatusCode::OK {
             assert_eq!(body["mysql"], "up");
             assert_eq!(body["redis"], "up");
@@ -36,7 +36,7 @@ async fn readyz_names_unreachable_dependencies() {
         c.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
     })
     .await;
-    let (status, body) = app.get("/readyz", None).await;
+    let (status, body) = app.admin_get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["mysql"], "up");
     assert_eq!(body["redis"], "down");
@@ -48,9 +48,25 @@ async fn readyz_names_unreachable_dependencies() {
 async fn metrics_count_requests_by_route() {
     let app = spawn_app().await;
     app.get("/api/accounts/login_status/", None).await;
-    let text = app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let text = app.metrics_text().await;
     assert!(
         text.contains(r#"rookery_http_requests_total{method="GET",route="/api/accounts/login_status",status="200"} 1"#),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn readiness_and_metrics_are_on_the_admin_listener_only() {
+    let app = spawn_app().await;
+    for path in ["/metrics", "/readyz", "/internal/sessions/1"] {
+        let (status, body) = app.get(path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path} on the public listener: {body}");
+        assert_eq!(body, serde_json::json!({"detail": "Not found."}), "{path}");
+    }
+    let (status, _) = app.admin_get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(app.metrics_text().await.contains("rookery_http_requests_total"));
+    // The admin listener serves nothing else.
+    let (status, _) = app.admin_get("/api/accounts/login_status/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

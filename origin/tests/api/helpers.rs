@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 
 pub struct TestApp {
     pub address: String,
+    /// The admin listener: `/metrics`, `/readyz`, `/healthz`.
+    pub admin_address: String,
     pub client: reqwest::Client,
     pub config: Config,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -29,8 +31,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     rookery_origin::telemetry::init_for_tests();
     let app = Application::build(config.clone()).await.expect("the origin builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let admin_address = format!("http://127.0.0.1:{}", app.admin_port());
     let server = tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), config, server }
+    TestApp { address, admin_address, client: reqwest::Client::new(), config, server }
 }
 
 impl TestApp {
@@ -51,6 +54,20 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         self.request(Method::GET, path, token, None).await
+    }
+
+    /// `GET path` on the admin listener.
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(format!("{}{path}", self.admin_address)).send().await.expect("the admin listener answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The admin listener's `/metrics` text.
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(format!("{}/metrics", self.admin_address)).send().await.expect("metrics");
+        response.text().await.expect("metrics text")
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {

@@ -179,7 +179,7 @@ async fn feeds_are_identical_after_redis_is_flushed() {
     flush_redis(&app).await;
     assert_eq!(feed_ids(&app, &reader).await, before, "rebuilt from MySQL");
     assert_eq!(feed_ids(&app, &reader).await, before, "and served from the rebuilt timeline");
-    let text = app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let text = app.metrics_text().await;
     assert!(text.contains(r#"rookery_timeline_reads_total{kind="home",source="rebuild"}"#), "{text}");
 }
 

@@ -16,13 +16,14 @@ use rookery_origin::{testing, Config};
 use rookery_shared::{
     edge_assertion::{self, EdgeAssertion},
     ids::{SessionId, UserId},
+    keys::KeyRing,
 };
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 
 async fn metrics(app: &TestApp) -> String {
-    app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text")
+    app.metrics_text().await
 }
 
 /// The value of one series in a `/metrics` text, `None` when it has not been recorded.
@@ -148,8 +149,9 @@ fn request_id(line: &Value) -> Option<&str> {
 async fn json_logs_carry_request_ids_and_never_credentials() {
     let mut config = Config::for_tests();
     let tag = config.redis_prefix.trim_end_matches(':').to_owned();
-    config.token_secret = format!("token-secret-{tag}-0123456789abcdef");
-    config.edge_secret = format!("edge-secret-{tag}-0123456789abcdef");
+    let (token_secret, edge_secret) = (format!("token-secret-{tag}-0123456789abcdef"), format!("edge-secret-{tag}-0123456789abcdef"));
+    config.token_keys = KeyRing::parse(&format!("t1:{token_secret}")).expect("a ring");
+    config.edge_keys = KeyRing::parse(&format!("e1:{edge_secret}")).expect("a ring");
     let mut origin = LoggedOrigin::start(config.clone()).await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", origin.address);
@@ -198,11 +200,18 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
     // Through the edge: the request id arrives in the header and in the signed assertion.
     let path = "/api/accounts/login_status";
     let now = rookery_origin::ids::now_micros() / 1_000_000;
-    let assertion = EdgeAssertion { issued_at: now, user: Some((user_id, SessionId(1))), client_ip: "203.0.113.9".into(), request_id: id("edge") };
-    let signed = assertion.encode(config.edge_secret.as_bytes(), "GET", path);
+    let assertion = EdgeAssertion {
+        issued_at: now,
+        user: Some((user_id, SessionId(1))),
+        client_ip: "203.0.113.9".into(),
+        request_id: id("edge"),
+        body_sha256: edge_assertion::body_digest(b""),
+    };
+    let target = edge_assertion::Target { method: "GET", path, query: None };
+    let signed = assertion.encode(&config.edge_keys, target);
     let via_edge = client.get(url(path)).header(edge_assertion::HEADER, &signed).header("x-request-id", id("edge")).send().await.expect("status");
     assert_eq!(via_edge.status(), StatusCode::OK);
-    let forged = assertion.encode(b"not the edge secret", "GET", path);
+    let forged = assertion.encode(&KeyRing::single("not the edge secret"), target);
     let ignored = client.get(url(path)).header(edge_assertion::HEADER, &forged).header("x-request-id", id("forged")).send().await.expect("status");
     assert_eq!(ignored.status(), StatusCode::OK);
 
@@ -225,8 +234,8 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
         ("the email", email.as_str()),
         ("the email, lower-cased", email.to_lowercase().as_str()),
         ("the password hash", hash.as_str()),
-        ("the token secret", config.token_secret.as_str()),
-        ("the edge secret", config.edge_secret.as_str()),
+        ("the token secret", token_secret.as_str()),
+        ("the edge secret", edge_secret.as_str()),
         ("the edge assertion", signed.as_str()),
     ] {
         assert!(!output.contains(secret), "{what} was logged");

@@ -73,7 +73,7 @@ async fn ip_limited_accounts_endpoint_refuses_the_fourth_request_in_a_second() {
     let again = send(&app, Method::GET, "/api/accounts/login_status/", None, None).await;
     assert_eq!(again.status, StatusCode::OK);
 
-    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let metrics = app.metrics_text().await;
     assert!(metrics.contains("rookery_rate_limited_total{scope=\"accounts_login_status\"} 1"), "{metrics}");
 }
 
@@ -135,11 +135,12 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
             user: Some((user_id.into(), session_id.into())),
             client_ip: "203.0.113.5".into(),
             request_id: "rl-edge".into(),
+            body_sha256: edge_assertion::body_digest(b""),
         };
         let reply = app
             .client
             .get(format!("{}{path}", app.address))
-            .header(edge_assertion::HEADER, assertion.encode(app.config.edge_secret.as_bytes(), "GET", path))
+            .header(edge_assertion::HEADER, assertion.encode(&app.config.edge_keys, edge_assertion::Target { method: "GET", path, query: None }))
             .send()
             .await
             .expect("an answer");
@@ -154,7 +155,7 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
 
 /// The user and session ids inside a token.
 fn session_of(app: &TestApp, token: &str) -> (u64, u64) {
-    let claims = rookery_shared::token::verify(app.config.token_secret.as_bytes(), token, 0).expect("a valid token");
+    let claims = rookery_shared::token::verify(&app.config.token_keys, token, 0).expect("a valid token");
     (claims.user_id.0, claims.session_id.0)
 }
 
@@ -179,6 +180,6 @@ async fn redis_unreachable_fails_open() {
         let reply = send(&app, Method::GET, "/api/accounts/login_status/", None, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
-    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let metrics = app.metrics_text().await;
     assert!(metrics.contains("rookery_rate_limit_unchecked_total 5"), "{metrics}");
 }

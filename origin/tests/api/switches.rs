@@ -15,7 +15,7 @@ use crate::helpers::{spawn_app, spawn_app_with, Account, TestApp};
 
 /// The value of one `/metrics` series, 0 when it has not been recorded yet.
 async fn metric(app: &TestApp, series: &str) -> f64 {
-    let text = app.client.get(format!("{}/metrics", app.address)).send().await.expect("metrics").text().await.expect("text");
+    let text = app.metrics_text().await;
     text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
 }
 
@@ -163,5 +163,5 @@ async fn switch_commands_set_and_list() {
 
     // What the command stored is what the origin's processes decide by.
     let pool = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
-    assert_eq!(Switches::new(pool).percent(&switches::FANOUT_HYBRID).await, 25);
+    assert_eq!(Switches::new(rookery_origin::db::Db::new(pool)).percent(&switches::FANOUT_HYBRID).await, 25);
 }

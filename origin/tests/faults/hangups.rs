@@ -183,7 +183,7 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, ready) = app.get("/readyz", None).await;
+    let (status, ready) = app.admin_get("/readyz").await;
     assert_eq!(status, StatusCode::OK, "{ready}");
 
     let mut db = connect(&app).await;

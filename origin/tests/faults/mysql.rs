@@ -29,7 +29,7 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
 
     let outage = Stopped::stop(Service::MariaDb).await;
     let down_at = Instant::now();
-    let (status, ready) = app.get("/readyz", None).await;
+    let (status, ready) = app.admin_get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "readyz with MySQL down: {ready}");
 
     let writes: [(Method, String, Option<&str>, Value); 7] = [

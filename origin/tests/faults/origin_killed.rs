@@ -31,13 +31,14 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     let _exclusive = services::exclusive().await;
     let mut config = Config::for_tests();
     config.listen = ([127, 0, 0, 1], free_port()).into();
+    config.admin_listen = ([127, 0, 0, 1], free_port()).into();
     config.fanout_batch_size = BATCH;
     config.hybrid_threshold = 10 * FOLLOWERS;
     let log = std::env::temp_dir().join(format!("{}.log", config.amqp_prefix));
     let run = Run { config: config.clone(), log: log.clone() };
 
     let mut origin = OriginProcess::start(&config, &log).await;
-    let client = Client { http: reqwest::Client::new(), base: origin.address.clone() };
+    let client = Client { http: reqwest::Client::new(), base: origin.address.clone(), admin: origin.admin_address.clone() };
     let author = client.signup("the_star").await;
     let mut fans = Vec::new();
     for name in ["fan_ann", "fan_ben", "fan_cat", "fan_dan", "fan_eve"] {
@@ -67,7 +68,7 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
 
     let restarted_at = Instant::now();
     let origin = OriginProcess::start(&config, &log).await;
-    let client = Client { http: client.http, base: origin.address.clone() };
+    let client = Client { http: client.http, base: origin.address.clone(), admin: origin.admin_address.clone() };
     let mut complete = false;
     while restarted_at.elapsed() < Duration::from_secs(120) {
         if holders(&redis, &followers, tweet).await == followers.len() {
@@ -161,6 +162,7 @@ async fn assert_drained(config: &Config, db: &MySqlPool) {
 struct Client {
     http: reqwest::Client,
     base: String,
+    admin: String,
 }
 
 impl Client {
@@ -187,7 +189,7 @@ impl Client {
     }
 
     async fn metric(&self, series: &str) -> f64 {
-        let text = self.http.get(format!("{}/metrics", self.base)).send().await.expect("metrics").text().await.expect("text");
+        let text = self.http.get(format!("{}/metrics", self.admin)).send().await.expect("metrics").text().await.expect("text");
         text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
     }
 }

@@ -13,6 +13,8 @@ use rookery_origin::{testing, Config};
 pub struct OriginProcess {
     child: Child,
     pub address: String,
+    /// The admin listener (`/readyz`, `/metrics`).
+    pub admin_address: String,
 }
 
 impl OriginProcess {
@@ -30,10 +32,10 @@ impl OriginProcess {
             .stdin(Stdio::null())
             .spawn()
             .expect("the origin binary starts");
-        let process = Self { child, address: format!("http://{}", config.listen) };
+        let process = Self { child, address: format!("http://{}", config.listen), admin_address: format!("http://{}", config.admin_listen) };
         let client = reqwest::Client::new();
         for _ in 0..600 {
-            let ready = client.get(format!("{}/readyz", process.address)).send().await;
+            let ready = client.get(format!("{}/readyz", process.admin_address)).send().await;
             if ready.is_ok_and(|r| r.status().is_success()) {
                 return process;
             }
