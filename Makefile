@@ -10,15 +10,15 @@ SHELL := /bin/bash
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## setup: everything a fresh machine needs: wasm target, worker-build, wasm-bindgen-cli, npm packages, Chromium
-setup: edge-tools node_modules/.package-lock.json .dev.vars browser
+## setup: everything a fresh machine needs to build and serve: wasm target, worker-build, wasm-bindgen-cli, npm packages
+setup: edge-tools node_modules/.package-lock.json .dev.vars
 
 ## run: set up, build, migrate, then serve the origin on :8000 and the edge on :8787 (RATE_LIMITS=off honoured)
 run: setup services edge origin-release
 	bash scripts/run.sh
 
 ## test: every test: unit, origin integration (real MySQL/Redis/RabbitMQ), edge end to end under wrangler dev, then api-fuzz
-test: setup services edge
+test: setup browser services edge
 	cargo build -p rookery-shared --target wasm32-unknown-unknown
 	cargo test -p rookery-edge
 	cargo test --workspace --exclude rookery-edge

@@ -7,6 +7,7 @@ set -euo pipefail
 BIN=$1 OUT=$2
 FOLLOWERS="${FOLLOWERS:-100000}"
 BASE="http://127.0.0.1:${PORT:-8100}"
+ADMIN="http://${ADMIN_ADDR:-127.0.0.1:9100}"
 
 $BIN seed --users "$FOLLOWERS" --follows-per-user 0 --tweets-per-user 0 --tokens 1 --tokens-out "$OUT/author.txt" --seed 9 2>/dev/null | tail -1
 author_token=$(head -1 "$OUT/author.txt")
@@ -30,9 +31,9 @@ mysql -uroot -N rookery_bench -e "SELECT from_user_id FROM friendships WHERE to_
 $BIN serve > "$OUT/origin-fanout.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -fsS "$ADMIN/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-deliveries() { curl -fsS "$BASE/metrics" | awk '/^rookery_fanout_deliveries_total\{action="add"\}/ {print $2}' | head -1; }
+deliveries() { curl -fsS "$ADMIN/metrics" | awk '/^rookery_fanout_deliveries_total\{action="add"\}/ {print $2}' | head -1; }
 # Let the fanout of earlier benchmark phases finish first, so only this tweet's deliveries are counted.
 stable=0 last=-1
 while [ $stable -lt 20 ]; do

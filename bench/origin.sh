@@ -15,7 +15,8 @@ mkdir -p "$OUT"
 
 export DATABASE_URL="mysql://root@127.0.0.1:3306/rookery_bench"
 export REDIS_PREFIX="bench:" AMQP_PREFIX="rookery_bench" RATE_LIMITS=off RUST_LOG=warn
-export LISTEN_ADDR="127.0.0.1:$PORT" PUBLIC_URL="http://127.0.0.1:$PORT"
+export LISTEN_ADDR="127.0.0.1:$PORT" PUBLIC_URL="http://127.0.0.1:$PORT" ADMIN_ADDR="127.0.0.1:$((PORT + 1000))"
+export ROOKERY_ENV=development
 # Push to every follower of the 100,000-follower author (the hybrid path is measured separately).
 export HYBRID_THRESHOLD=1000000
 export TOKENS_FILE="$ROOT/$OUT/tokens.txt"

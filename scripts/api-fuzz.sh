@@ -50,6 +50,7 @@ rm -f "$REPORTS"/*.xml
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 ORIGIN_PORT="$(free_port)"
 EDGE_PORT="$(free_port)"
+ADMIN_PORT="$(free_port)"
 ORIGIN="http://127.0.0.1:$ORIGIN_PORT"
 EDGE="http://127.0.0.1:$EDGE_PORT"
 TOKEN_SECRET="fuzz-token-secret-$TAG"
@@ -108,6 +109,7 @@ trap 'exit 143' TERM
 log "origin on $ORIGIN (database $DB_NAME)"
 # setsid: its own process group, which the trap stops; ctrl-c reaches only this script.
 LISTEN_ADDR="127.0.0.1:$ORIGIN_PORT" \
+  ADMIN_ADDR="127.0.0.1:$ADMIN_PORT" \
   DATABASE_URL="$DB_SERVER/$DB_NAME" \
   REDIS_PREFIX="$REDIS_PREFIX" \
   AMQP_PREFIX="$AMQP_PREFIX" \
@@ -121,7 +123,7 @@ LISTEN_ADDR="127.0.0.1:$ORIGIN_PORT" \
 origin_pid=$!
 
 for attempt in $(seq 1 300); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$ORIGIN/readyz")" = 200 ] && break
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/readyz")" = 200 ] && break
   kill -0 "$origin_pid" 2>/dev/null || { log "the origin exited:"; tail -20 "$REPORTS/origin.log" >&2; exit 1; }
   [ "$attempt" = 300 ] && { log "the origin was not ready within 60 s:"; tail -20 "$REPORTS/origin.log" >&2; exit 1; }
   sleep 0.2
@@ -135,7 +137,7 @@ log "edge on $EDGE"
   exec setsid node_modules/.bin/wrangler dev --port "$EDGE_PORT" --ip 127.0.0.1 \
     --inspector-port "$(free_port)" --persist-to "$WORK/wrangler-state" --show-interactive-dev-session=false \
     --var "ORIGIN_URL:$ORIGIN" --var "TOKEN_SECRET:$TOKEN_SECRET" --var "EDGE_SECRET:$EDGE_SECRET" \
-    --var "RATE_LIMITS:off"
+    --var "RATE_LIMITS:off" --var "ROOKERY_ENV:test"
 ) >"$REPORTS/edge.log" 2>&1 </dev/null &
 edge_pid=$!
 

