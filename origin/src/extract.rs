@@ -34,20 +34,63 @@ where
                 ApiError::BadRequest("The request body could not be read.".into())
             }
         })?;
-        let value = match content_type.as_deref() {
-            None | Some("application/json") if bytes.iter().all(u8::is_ascii_whitespace) => {
-                serde_json::from_slice(b"{}")
-            }
-            Some("application/json") | None => serde_json::from_slice(&bytes),
-            Some("application/x-www-form-urlencoded") => {
-                return serde_urlencoded::from_bytes(&bytes)
-                    .map(Input)
-                    .map_err(|e| ApiError::BadRequest(format!("Form parse error - {e}")));
-            }
-            Some(other) => return Err(ApiError::UnsupportedMediaType(other.to_owned())),
-        };
-        value.map(Input).map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))
+        match content_type.as_deref() {
+            None | Some("application/json") if bytes.iter().all(u8::is_ascii_whitespace) => from_json(b"{}").map(Input),
+            Some("application/json") | None => from_json(&bytes).map(Input),
+            Some("application/x-www-form-urlencoded") => from_form(&bytes).map(Input),
+            Some(other) => Err(ApiError::UnsupportedMediaType(other.to_owned())),
+        }
     }
+}
+
+/// A JSON body. Malformed JSON is a parse error, as Django REST framework reports it; well-formed JSON
+/// with a value of the wrong kind is a validation failure of that field.
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_data() {
+            field_error(&path, &inner.to_string())
+        } else {
+            ApiError::BadRequest(format!("JSON parse error - {inner}"))
+        }
+    })?;
+    deserializer.end().map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))?;
+    Ok(value)
+}
+
+/// An `application/x-www-form-urlencoded` body: every problem is one of a field.
+pub fn from_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        field_error(&path, &error.into_inner().to_string())
+    })
+}
+
+/// A deserialisation failure at `path` as the contract's validation envelope, in the contract's words:
+/// neither type names nor a parser's phrasing reach the client.
+fn field_error(path: &str, message: &str) -> ApiError {
+    // serde reports a repeated key at the object, naming the key in backticks.
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return ApiError::field(field, "This field may be given only once.");
+    }
+    let field = path.split(['.', '[']).next().unwrap_or_default();
+    if field.is_empty() || field == "?" {
+        return ApiError::field("non_field_errors", "Invalid data. Expected a dictionary.");
+    }
+    let why = if message.contains("expected a string") {
+        "Not a valid string."
+    } else if message.contains("expected u64") || message.contains("expected i64") || message.contains("expected u32") {
+        "A valid integer is required."
+    } else if message.contains("expected a boolean") {
+        "Must be a valid boolean."
+    } else {
+        "Invalid value."
+    };
+    ApiError::field(field, why)
 }
 
 /// A query string; a malformed one is a 400 in the contract's envelope.

@@ -24,7 +24,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth, broker::Broker, cache::Redis, complete, health, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
+    auth, broker::Broker, cache::Redis, complete, headers, health, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
     metrics::{self, Metrics},
     state::AppState,
     switches::Switches,
@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
+        .layer(middleware::from_fn(headers::protect))
         // Outermost: 408s and panics are counted too.
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state);

@@ -59,6 +59,25 @@ pub struct LoginStatus {
     pub user: Option<User>,
 }
 
+/// `POST /api/accounts/change_password/`: the current password and the new one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "secret123"))]
+    pub old_password: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "a longer secret"))]
+    pub new_password: Option<String>,
+}
+
+/// The answer of a password change or of logging out everywhere: how many sessions were ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionsEnded {
+    pub success: bool,
+    /// Sessions (logins on other devices, and for log-out-everywhere this one too) that were ended.
+    pub ended: u64,
+}
+
 /// `{"success": true}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

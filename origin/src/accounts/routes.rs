@@ -6,7 +6,7 @@ use axum::{
     Json,
 };
 use rookery_shared::{
-    accounts::{AuthResponse, LoginRequest, LoginStatus, SignupRequest, Success},
+    accounts::{AuthResponse, ChangePasswordRequest, LoginRequest, LoginStatus, SessionsEnded, SignupRequest, Success},
     error::Failure,
     ids::SessionId,
     internal::SessionStatus,
@@ -15,10 +15,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::service;
 use crate::{
-    auth::{Identity, MaybeUser},
+    auth::{AuthUser, Identity, MaybeUser},
     error::{ApiError, Result},
     extract::Input,
-    openapi::responses::{NotFound, RateLimited},
+    openapi::responses::{NotFound, RateLimited, Unauthorized},
     state::AppState,
 };
 
@@ -27,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(signup))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(change_password))
+        .routes(routes!(logout_everywhere))
         .routes(routes!(login_status))
         .routes(routes!(session_status))
 }
@@ -77,6 +79,59 @@ async fn signup(State(state): State<AppState>, Input(body): Input<SignupRequest>
 )]
 async fn login(State(state): State<AppState>, Input(body): Input<LoginRequest>) -> Result<Json<AuthResponse>> {
     Ok(Json(service::login(&state, body).await?))
+}
+
+/// Change the password
+///
+/// Needs the current password. Every other session of the user ends (their tokens are refused at the
+/// origin at once, through the edge within its session cache bound, `SESSION_CACHE_SECS`); the token
+/// used here keeps working.
+#[utoipa::path(
+    post,
+    path = "/api/accounts/change_password",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed; `ended` other sessions were ended.", body = SessionsEnded,
+            example = json!({"success": true, "ended": 2})),
+        (status = 400, description = "A field is missing, the new password is invalid, or the old one is wrong.", body = Failure,
+            examples(
+                ("wrong old password" = (value = json!({"success": false, "message": "Please check input",
+                    "errors": {"old_password": ["Your old password was entered incorrectly. Please enter it again."]}}))),
+                ("invalid" = (value = json!({"success": false, "message": "Please check input",
+                    "errors": {"new_password": ["Ensure this field has at least 6 characters."]}}))),
+            )),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Input(body): Input<ChangePasswordRequest>,
+) -> Result<Json<SessionsEnded>> {
+    Ok(Json(service::change_password(&state, user, body).await?))
+}
+
+/// Log out everywhere
+///
+/// Ends every session of the user, the one of the token used included: every device has to log in again.
+/// Takes effect at the origin at once, through the edge within its session cache bound.
+#[utoipa::path(
+    post,
+    path = "/api/accounts/logout_all",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every session ended; `ended` says how many.", body = SessionsEnded,
+            example = json!({"success": true, "ended": 3})),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    ),
+)]
+async fn logout_everywhere(State(state): State<AppState>, user: AuthUser) -> Result<Json<SessionsEnded>> {
+    Ok(Json(service::logout_everywhere(&state, user).await?))
 }
 
 /// Log out

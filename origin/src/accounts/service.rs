@@ -6,13 +6,14 @@ use argon2::{
     Argon2,
 };
 use rookery_shared::{
-    accounts::{AuthResponse, LoginRequest, SignupRequest, User},
+    accounts::{AuthResponse, ChangePasswordRequest, LoginRequest, SessionsEnded, SignupRequest, User},
     ids::{ProfileId, SessionId, UserId},
     token::{self, Claims},
 };
 
 use super::{store, validate};
 use crate::{
+    auth::AuthUser,
     db,
     error::{ApiError, Result},
     ids::now_micros,
@@ -121,6 +122,51 @@ pub async fn logout(state: &AppState, session_id: SessionId) -> Result<()> {
         tracing::warn!(%error, "could not record the logout in Redis; the cached answer expires by itself");
     }
     Ok(())
+}
+
+/// Changes the user's password (the current one is required) and ends every other session: a password
+/// changed because it leaked also locks out whoever used it. The session making the change stays.
+pub async fn change_password(state: &AppState, user: AuthUser, request: ChangePasswordRequest) -> Result<SessionsEnded> {
+    let mut errors = validate::Errors::default();
+    if request.old_password.is_none() {
+        errors.add("old_password", "This field is required.");
+    }
+    validate::password_named(&mut errors, "new_password", request.new_password.as_deref());
+    errors.into_result().map_err(ApiError::Invalid)?;
+    let (Some(old), Some(new)) = (request.old_password, request.new_password) else {
+        return Err(ApiError::Internal(anyhow::anyhow!("validated fields are missing")));
+    };
+    let stored = store::password_hash(&state.db, user.user_id).await?.ok_or(ApiError::InvalidToken)?;
+    if !verify_password(old, stored).await? {
+        return Err(ApiError::field("old_password", "Your old password was entered incorrectly. Please enter it again."));
+    }
+    let hash = hash_password(new).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_password_hash(&mut tx, user.user_id, &hash).await?;
+    let ended = store::revoke_sessions(&mut tx, user.user_id, Some(user.session_id), now_micros()).await?;
+    tx.commit().await?;
+    forget_sessions(state, &ended).await;
+    tracing::info!(user_id = %user.user_id, ended = ended.len(), "password changed");
+    Ok(SessionsEnded { success: true, ended: ended.len() as u64 })
+}
+
+/// Ends every session of the user, this one included.
+pub async fn logout_everywhere(state: &AppState, user: AuthUser) -> Result<SessionsEnded> {
+    let mut tx = state.db.begin().await?;
+    let ended = store::revoke_sessions(&mut tx, user.user_id, None, now_micros()).await?;
+    tx.commit().await?;
+    forget_sessions(state, &ended).await;
+    tracing::info!(user_id = %user.user_id, ended = ended.len(), "logged out everywhere");
+    Ok(SessionsEnded { success: true, ended: ended.len() as u64 })
+}
+
+/// Overwrites the cached answers of revoked sessions, so every origin refuses their tokens at once.
+async fn forget_sessions(state: &AppState, sessions: &[SessionId]) {
+    for session in sessions {
+        if let Err(error) = store::cache_session(&state.redis, *session, false).await {
+            tracing::warn!(%error, "could not record a revoked session in Redis; the cached answer expires by itself");
+        }
+    }
 }
 
 /// Whether a token's session is still live: Redis first, MySQL on a miss (or when Redis is away).

@@ -112,6 +112,44 @@ pub async fn revoke_session(db: impl MySqlExecutor<'_>, id: SessionId, now: i64)
         .map(drop)
 }
 
+/// Revokes every live session of `user` except `keep`; returns the ones revoked.
+#[tracing::instrument(skip(tx))]
+pub async fn revoke_sessions(tx: &mut Transaction<'_, MySql>, user: UserId, keep: Option<SessionId>, now: i64) -> sqlx::Result<Vec<SessionId>> {
+    let live: Vec<SessionId> = sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL FOR UPDATE")
+        .bind(user)
+        .fetch_all(&mut **tx)
+        .await?;
+    let ending: Vec<SessionId> = live.into_iter().filter(|id| Some(*id) != keep).collect();
+    if ending.is_empty() {
+        return Ok(ending);
+    }
+    let mut query = sqlx::QueryBuilder::new("UPDATE sessions SET revoked_at = ");
+    query.push_bind(now).push(" WHERE user_id = ").push_bind(user).push(" AND id IN (");
+    let mut list = query.separated(", ");
+    for id in &ending {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    query.build().execute(&mut **tx).await?;
+    Ok(ending)
+}
+
+/// The stored password hash of `user`.
+#[tracing::instrument(skip(db))]
+pub async fn password_hash(db: impl MySqlExecutor<'_>, user: UserId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?").bind(user).fetch_optional(db).await
+}
+
+#[tracing::instrument(skip(tx, hash))]
+pub async fn set_password_hash(tx: &mut Transaction<'_, MySql>, user: UserId, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(user)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// How long a cached session answer is trusted. Logout overwrites the entry at once; the TTL only bounds
 /// how long a stale "live" could survive if Redis was unreachable during the logout itself.
 const SESSION_CACHE_SECS: u64 = 30;

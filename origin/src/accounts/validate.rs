@@ -52,7 +52,12 @@ pub fn email(errors: &mut Errors, value: Option<&str>) {
 }
 
 pub fn password(errors: &mut Errors, value: Option<&str>) {
-    length(errors, "password", value, 6, 128);
+    password_named(errors, "password", value);
+}
+
+/// The password rules for a field of another name (`new_password`).
+pub fn password_named(errors: &mut Errors, field: &str, value: Option<&str>) {
+    length(errors, field, value, 6, 128);
 }
 
 /// A pragmatic address check: one `@`, a non-empty local part, a dotted domain of sane characters, no

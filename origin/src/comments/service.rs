@@ -24,13 +24,7 @@ use crate::{
 pub const LIST_LIMIT: u32 = 1000;
 
 pub fn validate_content(content: &str) -> Result<String> {
-    if content.trim().is_empty() {
-        return Err(ApiError::field("content", "This field may not be blank."));
-    }
-    if content.chars().count() > 140 {
-        return Err(ApiError::field("content", "Ensure this field has no more than 140 characters."));
-    }
-    Ok(content.to_owned())
+    crate::text::content("content", content, 1, 140)
 }
 
 fn parse_tweet_id(raw: &rookery_shared::input::LooseId) -> Result<TweetId> {
@@ -94,9 +88,13 @@ pub async fn delete(state: &AppState, user: AuthUser, id: CommentId) -> Result<(
     let row = owned(state, user, id).await?;
     let mut tx = state.db.begin().await?;
     // The tweet first: the lock order every writer of these rows follows.
-    store::lock_tweet(&mut tx, row.tweet_id).await?;
+    let tweet_author = store::lock_tweet(&mut tx, row.tweet_id).await?;
     if !store::delete(&mut tx, id, row.tweet_id).await? {
         return Err(ApiError::NotFound);
+    }
+    if let Some(tweet_author) = tweet_author {
+        let has_others = store::has_commented(&mut tx, row.tweet_id, row.user_id).await?;
+        notifications::service::forget_comment(&mut tx, id.0, row.user_id, row.tweet_id.0, tweet_author, has_others).await?;
     }
     tx.commit().await?;
     tweets::service::forget(state, &[row.tweet_id]).await;

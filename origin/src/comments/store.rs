@@ -74,15 +74,29 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, id: CommentId, tweet: Tweet
     Ok(deleted)
 }
 
-/// Deletes every comment of a tweet being deleted in this transaction, and their likes.
+/// Deletes every comment of a tweet being deleted in this transaction, and their likes. Returns the
+/// deleted comments' ids with their authors.
 #[tracing::instrument(skip(tx))]
-pub async fn delete_of_tweet(tx: &mut Transaction<'_, MySql>, tweet: TweetId) -> sqlx::Result<()> {
-    let ids: Vec<u64> = sqlx::query_scalar("SELECT id FROM comments WHERE tweet_id = ? FOR UPDATE")
+pub async fn delete_of_tweet(tx: &mut Transaction<'_, MySql>, tweet: TweetId) -> sqlx::Result<Vec<(u64, UserId)>> {
+    let comments: Vec<(u64, UserId)> = sqlx::query_as("SELECT id, user_id FROM comments WHERE tweet_id = ? FOR UPDATE")
         .bind(tweet)
         .fetch_all(&mut **tx)
         .await?;
+    let ids: Vec<u64> = comments.iter().map(|(id, _)| *id).collect();
     likes::delete_of_objects(tx, ContentType::Comment, &ids).await?;
-    sqlx::query("DELETE FROM comments WHERE tweet_id = ?").bind(tweet).execute(&mut **tx).await.map(drop)
+    sqlx::query("DELETE FROM comments WHERE tweet_id = ?").bind(tweet).execute(&mut **tx).await?;
+    Ok(comments)
+}
+
+/// Whether `user` has a comment on `tweet` (after one of theirs was deleted in this transaction).
+#[tracing::instrument(skip(tx))]
+pub async fn has_commented(tx: &mut Transaction<'_, MySql>, tweet: TweetId, user: UserId) -> sqlx::Result<bool> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM comments WHERE tweet_id = ? AND user_id = ? LIMIT 1")
+        .bind(tweet)
+        .bind(user)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// A tweet's first `limit` comments, oldest first.

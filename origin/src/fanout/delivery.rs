@@ -14,6 +14,10 @@ use crate::{fanout::consumer::Outcome, fanout::store, newsfeed::timeline, state:
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryBatch {
     pub tweet_id: TweetId,
+    /// The tweet's author: a follower who unfollowed them since the batch was planned is skipped. Absent
+    /// in batches planned by earlier releases, which are delivered without that check.
+    #[serde(default)]
+    pub author_id: Option<UserId>,
     pub action: Action,
     pub followers: Vec<UserId>,
 }
@@ -70,9 +74,12 @@ async fn apply(state: &AppState, batch: &DeliveryBatch) -> anyhow::Result<bool> 
             if !store::tweet_exists(&state.db, batch.tweet_id).await.context("while checking the tweet")? {
                 return Ok(false);
             }
-            timeline::deliver(&state.redis, batch.tweet_id, &batch.followers, state.config.timeline_cap)
-                .await
-                .context("while pushing to home timelines")?;
+            let cap = state.config.timeline_cap;
+            let pushed = match batch.author_id {
+                Some(author) => timeline::deliver(&state.redis, author, batch.tweet_id, &batch.followers, cap).await,
+                None => timeline::add(&state.redis, timeline::Kind::Home, &batch.followers, &[batch.tweet_id], cap).await,
+            };
+            pushed.context("while pushing to home timelines")?;
         }
         Action::Remove => timeline::retract(&state.redis, batch.tweet_id, &batch.followers)
             .await

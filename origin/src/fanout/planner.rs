@@ -87,7 +87,8 @@ async fn publish_batches(
             .context("while reading followers")?;
         let Some(&(last, _)) = page.last() else { break };
         after = last;
-        let batch = DeliveryBatch { tweet_id: tweet, action, followers: page.iter().map(|&(_, user)| user).collect() };
+        let followers = page.iter().map(|&(_, user)| user).collect();
+        let batch = DeliveryBatch { tweet_id: tweet, author_id: Some(author), action, followers };
         let properties = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
         let confirm = channel
             .basic_publish(

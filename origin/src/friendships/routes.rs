@@ -85,7 +85,7 @@ async fn followings(State(state): State<AppState>, MaybeUser(viewer): MaybeUser,
         (status = 400, description = "Following oneself, or already following.", body = Failure,
             examples(
                 ("already" = (value = json!({"success": false, "message": "Please check input", "errors": {"message": ["You have already followed this user."]}}))),
-                ("self" = (value = json!({"success": false, "message": "You cannot follow yourself"}))),
+                ("self" = (value = json!({"success": false, "message": "Please check input", "errors": {"message": ["You can not follow yourself."]}}))),
             )),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),

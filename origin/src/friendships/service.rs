@@ -25,7 +25,7 @@ use crate::{
 
 pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<FriendshipItem> {
     if to == user.user_id {
-        return Err(ApiError::BadRequest("You cannot follow yourself".into()));
+        return Err(ApiError::field("message", "You can not follow yourself."));
     }
     if !store::user_exists(&state.db, to).await? {
         return Err(ApiError::NotFound);
@@ -57,7 +57,9 @@ pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<Frie
     let merged = match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
         Ok(ids) => {
             let ids: Vec<TweetId> = ids.into_iter().map(TweetId).collect();
-            timeline::add(&state.redis, Kind::Home, &[user.user_id], &ids, cap).await.map_err(anyhow::Error::from)
+            let noted = timeline::note_follow(&state.redis, user.user_id, to).await;
+            let added = timeline::add(&state.redis, Kind::Home, &[user.user_id], &ids, cap).await;
+            noted.and(added).map_err(anyhow::Error::from)
         }
         Err(error) => Err(error.into()),
     };
@@ -85,12 +87,18 @@ pub async fn unfollow(state: &AppState, user: AuthUser, to: UserId) -> Result<bo
         // The home timeline holds at most `cap` tweets, so the followee's newest `cap` cover all of theirs
         // that can be in it.
         let limit = u32::try_from(state.config.timeline_cap).unwrap_or(u32::MAX);
-        let removed = match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
+        // First the note that stops deliveries still in flight, then the removal: a delivery that ran
+        // before the note is undone by the removal, one after it is skipped.
+        let noted = timeline::note_unfollow(&state.redis, user.user_id, to).await.map_err(anyhow::Error::from);
+        let removed = match noted {
+            Err(error) => Err(error),
+            Ok(()) => match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
             Ok(ids) => {
                 let ids: Vec<TweetId> = ids.into_iter().map(TweetId).collect();
-                timeline::remove(&state.redis, Kind::Home, &[user.user_id], &ids).await.map_err(anyhow::Error::from)
-            }
-            Err(error) => Err(error.into()),
+                    timeline::remove(&state.redis, Kind::Home, &[user.user_id], &ids).await.map_err(anyhow::Error::from)
+                }
+                Err(error) => Err(error.into()),
+            },
         };
         settle_home(state, user.user_id, removed).await;
     }

@@ -41,6 +41,16 @@ pub fn key(redis: &Redis, kind: Kind, user: UserId) -> String {
     }
 }
 
+/// The authors `user` unfollowed lately (a hash: author id → when), in the user's slot. A delivery that
+/// was planned before the unfollow and arrives after it must not put the author's tweet back.
+fn unfollowed_key(redis: &Redis, user: UserId) -> String {
+    redis.key(format_args!("tl:x:{{{user}}}"))
+}
+
+/// How long an unfollow is remembered: longer than any delivery stays in flight (retries included). A
+/// delivery older than that finds a timeline that expired or was rebuilt since.
+const UNFOLLOWED_TTL_SECS: u64 = IDLE_TTL_SECS;
+
 fn lock_key(redis: &Redis, kind: Kind, user: UserId) -> String {
     format!("{}:lock", key(redis, kind, user))
 }
@@ -103,9 +113,76 @@ pub async fn remove(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[Tweet
     pipe.query_async::<()>(&mut conn).await
 }
 
-/// Pushes one tweet into the home timelines of `followers` (the fanout's delivery step).
-pub async fn deliver(redis: &Redis, tweet: TweetId, followers: &[UserId], cap: usize) -> redis::RedisResult<()> {
-    add(redis, Kind::Home, followers, &[tweet], cap).await
+/// `KEYS[1]` home timeline, `KEYS[2]` its owner's unfollowed authors, `ARGV[1]` cap, `ARGV[2]` author,
+/// `ARGV[3]` tweet id: [`add_script`], unless the owner has unfollowed the author since.
+fn deliver_script() -> &'static Script {
+    static SCRIPT: OnceLock<Script> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        Script::new(
+            r"
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+            redis.call('ZADD', KEYS[1], ARGV[3], ARGV[3])
+            redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 1))
+            return 1
+            ",
+        )
+    })
+}
+
+/// Pushes `author`'s tweet into the home timelines of `followers` (the fanout's delivery step), one
+/// pipelined round trip; a follower who has unfollowed the author since the batch was planned is skipped.
+#[tracing::instrument(skip_all, fields(followers = followers.len()))]
+pub async fn deliver(redis: &Redis, author: UserId, tweet: TweetId, followers: &[UserId], cap: usize) -> redis::RedisResult<()> {
+    if followers.is_empty() {
+        return Ok(());
+    }
+    let mut conn = redis.conn().await?;
+    let script = deliver_script();
+    let mut pipe = redis::pipe();
+    for follower in followers {
+        pipe.cmd("EVALSHA")
+            .arg(script.get_hash())
+            .arg(2)
+            .arg(key(redis, Kind::Home, *follower))
+            .arg(unfollowed_key(redis, *follower))
+            .arg(cap)
+            .arg(author.0)
+            .arg(tweet.0)
+            .ignore();
+    }
+    match pipe.query_async::<()>(&mut conn).await {
+        Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
+            script.prepare_invoke().load_async(&mut conn).await?;
+            pipe.query_async::<()>(&mut conn).await
+        }
+        other => other,
+    }
+}
+
+/// Remembers that `user` unfollowed `author` (before their tweets are taken out of `user`'s timeline), so
+/// deliveries still in flight skip `user`.
+pub async fn note_unfollow(redis: &Redis, user: UserId, author: UserId) -> redis::RedisResult<()> {
+    let mut conn = redis.conn().await?;
+    let key = unfollowed_key(redis, user);
+    redis::pipe()
+        .cmd("HSET")
+        .arg(&key)
+        .arg(author.0)
+        .arg(crate::ids::now_micros() / 1000)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(UNFOLLOWED_TTL_SECS)
+        .ignore()
+        .query_async(&mut conn)
+        .await
+}
+
+/// Forgets an unfollow: `user` follows `author` again.
+pub async fn note_follow(redis: &Redis, user: UserId, author: UserId) -> redis::RedisResult<()> {
+    let mut conn = redis.conn().await?;
+    redis::cmd("HDEL").arg(unfollowed_key(redis, user)).arg(author.0).query_async(&mut conn).await
 }
 
 /// Takes one tweet out of the home timelines of `followers`.

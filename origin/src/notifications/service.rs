@@ -66,8 +66,53 @@ pub async fn record(state: &AppState, event: &Event) -> anyhow::Result<()> {
         target_id,
         unread: true,
     };
-    if store::insert(&state.db, &row, created_at_of(notification_id.0)).await? {
-        tracing::debug!(notification_id = %notification_id, "notification created");
+    let mut tx = state.db.begin().await?;
+    // The target stays locked (shared) until the notification is in: a deletion of it either committed
+    // first (nothing is recorded) or waits for this and takes the notification with it.
+    if !store::target_exists(&mut tx, verb, target_type, target_id, actor_id).await? {
+        tx.rollback().await?;
+        tracing::debug!(notification_id = %notification_id, "notification dropped: its target is gone");
+        return Ok(());
+    }
+    store::upsert(&mut *tx, &row, created_at_of(notification_id.0)).await?;
+    tx.commit().await?;
+    tracing::debug!(notification_id = %notification_id, "notification recorded");
+    Ok(())
+}
+
+/// Deletes the notifications about a deleted tweet (its likes and comments) and about its deleted comments
+/// (their likes), in the deleting transaction. `comments` are the tweet's comments with their authors.
+pub async fn forget_tweet(
+    tx: &mut Transaction<'_, MySql>,
+    author: UserId,
+    tweet: u64,
+    comments: &[(u64, UserId)],
+) -> sqlx::Result<()> {
+    store::delete_about(&mut **tx, author, TargetType::Tweet.as_str(), &[tweet]).await?;
+    let mut by_author: std::collections::BTreeMap<UserId, Vec<u64>> = std::collections::BTreeMap::new();
+    for (comment, commenter) in comments {
+        by_author.entry(*commenter).or_default().push(*comment);
+    }
+    for (commenter, ids) in by_author {
+        store::delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &ids).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the notifications a deleted comment caused: its likes, and "commented on your tweet" when it
+/// was the commenter's last comment on that tweet.
+pub async fn forget_comment(
+    tx: &mut Transaction<'_, MySql>,
+    comment: u64,
+    commenter: UserId,
+    tweet: u64,
+    tweet_author: UserId,
+    commenter_has_others: bool,
+) -> sqlx::Result<()> {
+    store::delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &[comment]).await?;
+    if !commenter_has_others {
+        let verb = Verb::CommentedOnTweet.text();
+        store::delete_one(&mut **tx, tweet_author, TargetType::Tweet.as_str(), tweet, verb, commenter).await?;
     }
     Ok(())
 }

@@ -1,7 +1,12 @@
 //! SQL of notifications. Every query is scoped by recipient, the table's leading key.
 
-use rookery_shared::ids::{NotificationId, UserId};
-use sqlx::MySqlExecutor;
+use rookery_shared::{
+    ids::{NotificationId, UserId},
+    notifications::TargetType,
+};
+use sqlx::{MySql, MySqlExecutor, Transaction};
+
+use super::verb::Verb;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NotificationRow {
@@ -16,12 +21,17 @@ pub struct NotificationRow {
 
 const COLUMNS: &str = "id, recipient_id, actor_id, verb, target_type, target_id, unread";
 
-/// Inserts the notification unless a row with its id exists (a redelivered request).
+/// Inserts the notification, or refreshes the one the same actor already caused with the same verb on the
+/// same target: it becomes unread again and moves to the top (takes the newer id). A redelivered request
+/// (same id) changes nothing, and an older one arriving late never moves a notification back.
 #[tracing::instrument(skip(db))]
-pub async fn insert(db: impl MySqlExecutor<'_>, row: &NotificationRow, created_at: i64) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
-        "INSERT IGNORE INTO notifications (id, recipient_id, actor_id, verb, target_type, target_id, unread, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+pub async fn upsert(db: impl MySqlExecutor<'_>, row: &NotificationRow, created_at: i64) -> sqlx::Result<()> {
+    // Assignments apply left to right, each seeing the ones before: `id` last, so the others compare
+    // against the stored id.
+    sqlx::query(
+        "INSERT INTO notifications (id, recipient_id, actor_id, verb, target_type, target_id, unread, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE unread = IF(? > id, 1, unread), created_at = IF(? > id, ?, created_at), id = GREATEST(id, ?)",
     )
     .bind(row.id)
     .bind(row.recipient_id)
@@ -31,10 +41,66 @@ pub async fn insert(db: impl MySqlExecutor<'_>, row: &NotificationRow, created_a
     .bind(row.target_id)
     .bind(row.unread)
     .bind(created_at)
+    .bind(row.id)
+    .bind(row.id)
+    .bind(created_at)
+    .bind(row.id)
     .execute(db)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .await
+    .map(drop)
+}
+
+/// Whether what a notification is about still exists, locked for share until the transaction ends. For
+/// "commented on your tweet", that the actor still has a comment there.
+#[tracing::instrument(skip(tx))]
+pub async fn target_exists(tx: &mut Transaction<'_, MySql>, verb: Verb, target_type: TargetType, target_id: u64, actor: UserId) -> sqlx::Result<bool> {
+    let found: Option<i32> = match (verb, target_type) {
+        (Verb::CommentedOnTweet, _) => {
+            sqlx::query_scalar("SELECT 1 FROM comments WHERE tweet_id = ? AND user_id = ? LIMIT 1 LOCK IN SHARE MODE")
+                .bind(target_id)
+                .bind(actor)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        (_, TargetType::Tweet) => {
+            sqlx::query_scalar("SELECT 1 FROM tweets WHERE id = ? LOCK IN SHARE MODE").bind(target_id).fetch_optional(&mut **tx).await?
+        }
+        (_, TargetType::Comment) => {
+            sqlx::query_scalar("SELECT 1 FROM comments WHERE id = ? LOCK IN SHARE MODE").bind(target_id).fetch_optional(&mut **tx).await?
+        }
+        (_, TargetType::User) => Some(1),
+    };
+    Ok(found.is_some())
+}
+
+/// Deletes `recipient`'s notifications about these targets (they were deleted); returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn delete_about(db: impl MySqlExecutor<'_>, recipient: UserId, target_type: &str, target_ids: &[u64]) -> sqlx::Result<u64> {
+    if target_ids.is_empty() {
+        return Ok(0);
+    }
+    let mut query = sqlx::QueryBuilder::new("DELETE FROM notifications WHERE recipient_id = ");
+    query.push_bind(recipient).push(" AND target_type = ").push_bind(target_type).push(" AND target_id IN (");
+    let mut list = query.separated(", ");
+    for id in target_ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    Ok(query.build().execute(db).await?.rows_affected())
+}
+
+/// Deletes the one notification `actor` caused with `verb` on a target.
+#[tracing::instrument(skip(db))]
+pub async fn delete_one(db: impl MySqlExecutor<'_>, recipient: UserId, target_type: &str, target_id: u64, verb: &str, actor: UserId) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND target_type = ? AND target_id = ? AND verb = ? AND actor_id = ?")
+        .bind(recipient)
+        .bind(target_type)
+        .bind(target_id)
+        .bind(verb)
+        .bind(actor)
+        .execute(db)
+        .await
+        .map(drop)
 }
 
 #[tracing::instrument(skip(db))]

@@ -30,14 +30,7 @@ pub fn validate_content(content: Option<&str>) -> Result<String> {
     let Some(content) = content else {
         return Err(ApiError::field("content", "This field is required."));
     };
-    let count = content.chars().count();
-    if count < 6 {
-        return Err(ApiError::field("content", "Ensure this field has at least 6 characters."));
-    }
-    if count > 140 {
-        return Err(ApiError::field("content", "Ensure this field has no more than 140 characters."));
-    }
-    Ok(content.to_owned())
+    crate::text::content("content", content, 6, 140)
 }
 
 /// The content and photos of a `POST /api/tweets/`, every problem reported at once.
@@ -130,8 +123,9 @@ pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()>
     if !store::delete(&mut tx, id, author).await? {
         return Err(ApiError::NotFound);
     }
-    comments::store::delete_of_tweet(&mut tx, id).await?;
+    let comments = comments::store::delete_of_tweet(&mut tx, id).await?;
     likes::store::delete_of_objects(&mut tx, ContentType::Tweet, &[id.0]).await?;
+    crate::notifications::service::forget_tweet(&mut tx, author, id.0, &comments).await?;
     let photo_keys = store::delete_photos(&mut tx, id).await?;
     outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetDeleted { tweet_id: id, author_id: author }).await?;
     tx.commit().await?;

@@ -260,3 +260,64 @@ async fn edge_assertion_identifies_the_user_and_client() {
         send(KeyRing::single("not the edge secret")).await.expect("answer").json().await.expect("json");
     assert_eq!(body, json!({"has_logged_in": false, "ip": "127.0.0.1"}));
 }
+
+/// Logs `account` in again: a second session (another device).
+async fn login_again(app: &crate::helpers::TestApp, username: &str, password: &str) -> String {
+    let (status, body) = app.post("/api/accounts/login/", None, json!({"username": username, "password": password})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let account = app.signup("gina_pw").await;
+    let laptop = login_again(&app, "gina_pw", "correct horse").await;
+    let phone = login_again(&app, "gina_pw", "correct horse").await;
+
+    let change = |old: &str, new: &str| app.post("/api/accounts/change_password/", Some(&account.token), json!({"old_password": old, "new_password": new}));
+    let (status, body) = change("not my password", "a new secret").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"]["old_password"], json!(["Your old password was entered incorrectly. Please enter it again."]));
+    let (status, body) = change("correct horse", "short").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"]["new_password"], json!(["Ensure this field has at least 6 characters."]));
+    let (status, body) = app.post("/api/accounts/change_password/", Some(&account.token), json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"]["old_password"], json!(["This field is required."]), "{body}");
+    // Nothing changed so far: every session still works.
+    for token in [&laptop, &phone] {
+        assert_eq!(app.get(STATUS, Some(token)).await.1["has_logged_in"], true);
+    }
+
+    let (status, body) = change("correct horse", "a new secret").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"success": true, "ended": 2}));
+    for token in [&laptop, &phone] {
+        let (status, _) = app.get(STATUS, Some(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "another session survived the password change");
+    }
+    assert_eq!(app.get(STATUS, Some(&account.token)).await.1["has_logged_in"], true, "the changing session stays");
+    let (status, _) = app.post("/api/accounts/login/", None, json!({"username": "gina_pw", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the old password still logs in");
+    login_again(&app, "gina_pw", "a new secret").await;
+
+    let (status, _) = app.post("/api/accounts/change_password/", None, json!({"old_password": "a", "new_password": "bbbbbbb"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logging_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    let account = app.signup("hank_all").await;
+    let other = app.signup("ivan_all").await;
+    let laptop = login_again(&app, "hank_all", "correct horse").await;
+    let (status, body) = app.post("/api/accounts/logout_all/", Some(&laptop), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"success": true, "ended": 2}));
+    for token in [&laptop, &account.token] {
+        assert_eq!(app.get(STATUS, Some(token)).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.get(STATUS, Some(&other.token)).await.1["has_logged_in"], true, "another user's session");
+    login_again(&app, "hank_all", "correct horse").await;
+}

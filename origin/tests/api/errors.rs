@@ -27,7 +27,56 @@ async fn wrong_field_types_are_400_envelope() {
     let app = spawn_app().await;
     let (status, body) = app.post("/api/accounts/login/", None, json!({"username": 5, "password": ["x"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["success"], false);
+    // The body is sent with its keys in order (`password` first): the first wrong value is reported.
+    assert_eq!(body, json!({"success": false, "message": "Please check input", "errors": {"password": ["Not a valid string."]}}));
+}
+
+/// Every wrong value is named by its field, in the contract's words; no type name, parser phrase or
+/// internal enum reaches the client.
+#[tokio::test]
+async fn wrong_values_name_their_field_in_the_contracts_words() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice_wv").await;
+    let tweet = app.post_tweet(&alice, "something to like").await["id"].as_u64().expect("id");
+    let invalid = |field: &str, why: &str| json!({"success": false, "message": "Please check input", "errors": {field: [why]}});
+    let cases = [
+        ("/api/likes/", json!({"content_type": "tweet", "object_id": -1}), invalid("object_id", "A valid integer is required.")),
+        ("/api/likes/", json!({"content_type": "tweet", "object_id": 1.5}), invalid("object_id", "A valid integer is required.")),
+        ("/api/likes/", json!({"content_type": "tweet", "object_id": [tweet]}), invalid("object_id", "A valid integer is required.")),
+        ("/api/likes/cancel/", json!({"content_type": "tweet", "object_id": -1}), invalid("object_id", "A valid integer is required.")),
+        ("/api/comments/", json!({"tweet_id": {"id": tweet}, "content": "hello"}), invalid("tweet_id", "A valid integer is required.")),
+        ("/api/tweets/", json!({"content": 123456}), invalid("content", "Not a valid string.")),
+        ("/api/tweets/", json!([1, 2, 3]), invalid("non_field_errors", "Invalid data. Expected a dictionary.")),
+        (&format!("/api/friendships/{}/follow/", alice.id), json!({}), invalid("message", "You can not follow yourself.")),
+    ];
+    for (path, body, expected) in cases {
+        let (status, answer) = app.post(path, Some(&alice.token), body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}");
+        assert_eq!(answer, expected, "{path} {body}");
+    }
+    let (_, notifications) = app.get("/api/notifications/", Some(&alice.token)).await;
+    assert_eq!(notifications["count"], 0);
+    let bob = app.signup("bobby_wv").await;
+    app.comment(&bob, tweet, "so alice gets a notification").await;
+    let id = app.settle_notifications(&alice, 1).await["results"][0]["id"].as_u64().expect("an id");
+    let (status, answer) = app.put(&format!("/api/notifications/{id}/"), Some(&alice.token), json!({"unread": 2})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer, invalid("unread", "Must be a valid boolean."));
+
+    // A form field given twice.
+    let response = app
+        .client
+        .post(format!("{}/api/tweets/", app.address))
+        .bearer_auth(&alice.token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("content=first+version&content=second+version")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let answer: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(answer, invalid("content", "This field may be given only once."));
+    assert_eq!(app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await, [tweet], "nothing refused was stored");
 }
 
 #[tokio::test]

@@ -257,7 +257,7 @@ async fn a_delivery_batch_applied_twice_leaves_the_tweet_once() {
         .await
         .expect("a tweet");
 
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, action: Action::Add, followers: vec![ann, bob] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann, bob] }).expect("json");
     let channel = amqp_channel(&f.app.config).await;
     publish(&channel, &f.names.deliver, &batch).await;
     publish(&channel, &f.names.deliver, &batch).await;
@@ -315,7 +315,7 @@ async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
         .await
         .expect("a tweet");
     let channel = amqp_channel(&f.app.config).await;
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, action: Action::Add, followers: vec![ann] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann] }).expect("json");
     publish(&channel, &f.names.deliver, &batch).await;
 
     let dead_lettered = eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 1 }).await;
@@ -340,7 +340,7 @@ async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
     // A poison message, dead-lettered by the handler (the broker records the queue it died in) ...
     publish(&channel, &f.names.deliver, b"{broken").await;
     // ... and a good batch that died while Redis was away, as the broker would have left it.
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, action: Action::Add, followers: vec![ann] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann] }).expect("json");
     let mut headers = FieldTable::default();
     headers.insert("x-first-death-queue".into(), AMQPValue::LongString(f.names.deliver.clone().into()));
     let properties = BasicProperties::default().with_delivery_mode(2).with_headers(headers);
@@ -505,4 +505,49 @@ async fn teardown_is_not_blocked_by_a_transaction_left_open() {
         .await
         .expect("a query");
     assert_eq!(left, None);
+}
+
+#[tokio::test]
+async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
+    let _broker = BROKER.read().await;
+    let f = fanout_app(|_| {}).await;
+    let author = f.app.signup("unf_author").await;
+    let reader = f.app.signup("unf_reader").await;
+    f.app.follow(&reader, &author).await;
+    f.app.feed(&reader, "").await;
+    // The tweet exists but its event is not in the outbox: the batch below stands for the delivery that
+    // was planned while the reader still followed the author, and arrives after the unfollow.
+    let tweet = TweetId(f.ids.next());
+    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'in flight', ?)")
+        .bind(tweet)
+        .bind(author.id)
+        .bind(created_at_of(tweet.0))
+        .execute(&f.db)
+        .await
+        .expect("a tweet");
+    let (status, body) = f.app.post(&format!("/api/friendships/{}/unfollow/", author.id), Some(&reader.token), serde_json::json!({})).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+
+    let in_flight = DeliveryBatch { tweet_id: tweet, author_id: Some(UserId(author.id)), action: Action::Add, followers: vec![UserId(reader.id)] };
+    let channel = amqp_channel(&f.app.config).await;
+    publish(&channel, &f.names.deliver, &serde_json::to_vec(&in_flight).expect("json")).await;
+    assert!(eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 1.0 }).await, "the batch was applied");
+    let home = f.home(UserId(reader.id)).await.expect("the reader's home timeline");
+    assert!(!home.contains(&tweet.0.to_string()), "the unfollowed author's tweet came back: {home:?}");
+    assert!(f.app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await.is_empty());
+
+    // Following again lifts the note: the next delivery of the author's tweets reaches the reader.
+    f.app.follow(&reader, &author).await;
+    let next = TweetId(f.ids.next());
+    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'after refollowing', ?)")
+        .bind(next)
+        .bind(author.id)
+        .bind(created_at_of(next.0))
+        .execute(&f.db)
+        .await
+        .expect("a tweet");
+    let delivery = DeliveryBatch { tweet_id: next, author_id: Some(UserId(author.id)), action: Action::Add, followers: vec![UserId(reader.id)] };
+    publish(&channel, &f.names.deliver, &serde_json::to_vec(&delivery).expect("json")).await;
+    assert!(eventually(|| async { f.home_has(UserId(reader.id), next).await }).await, "a delivery after following again");
+    f.assert_drained().await;
 }

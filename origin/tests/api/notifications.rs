@@ -62,11 +62,15 @@ async fn who_is_told_about_what() {
     assert_eq!(bobs["results"][0]["verb"], "liked your comment");
     assert_eq!(bobs["results"][0]["actor"]["id"], alice.id);
 
-    // Unlike and like again: a new like, so a new notification; repeating it is still nothing.
+    // Unlike and like again: the same notification, refreshed to the top; repeating it is still nothing.
     app.unlike(&bob, "tweet", tweet_id).await;
     app.like(&bob, "tweet", tweet_id).await;
     app.like(&bob, "tweet", tweet_id).await;
-    app.settle_notifications(&alice, 5).await;
+    let refreshed = app
+        .eventually(20, || async { app.notifications(&alice, "").await["results"][0]["verb"] == "liked your tweet" })
+        .await;
+    assert!(refreshed, "the like's notification moved to the top");
+    app.settle_notifications(&alice, 4).await;
 }
 
 #[tokio::test]
@@ -197,4 +201,71 @@ async fn a_redelivered_request_creates_one_notification() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.notifications(&alice, "").await["count"], 1);
     db.close().await;
+}
+
+#[tokio::test]
+async fn repeated_cycles_refresh_one_notification_instead_of_adding_more() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice_cy").await;
+    let bob = app.signup("bobby_cy").await;
+    let tweet_id = app.post_tweet(&alice, "like me, or do not").await["id"].as_u64().expect("id");
+    for cycle in 0..3 {
+        app.follow(&bob, &alice).await;
+        app.like(&bob, "tweet", tweet_id).await;
+        // Each cycle's notifications are in before the next cycle starts.
+        app.settle_notifications(&alice, 2).await;
+        if cycle == 0 {
+            // Read, so the refresh below has something to change.
+            let (status, body) = app.post("/api/notifications/mark-all-as-read/", Some(&alice.token), json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(app.unread_count(&alice).await, 0);
+        }
+        app.post(&format!("/api/friendships/{}/unfollow/", alice.id), Some(&bob.token), json!({})).await;
+        app.unlike(&bob, "tweet", tweet_id).await;
+    }
+    let page = app.settle_notifications(&alice, 2).await;
+    let verbs: Vec<&str> = page["results"].as_array().expect("results").iter().filter_map(|n| n["verb"].as_str()).collect();
+    assert_eq!(verbs, ["liked your tweet", "followed you"], "newest first, once each");
+    assert_eq!(app.unread_count(&alice).await, 2, "a refreshed notification is unread again");
+}
+
+#[tokio::test]
+async fn notifications_go_with_the_tweet_or_comment_they_are_about() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice_gone").await;
+    let bob = app.signup("bobby_gone").await;
+    let carol = app.signup("carol_gone").await;
+    let tweet_id = app.post_tweet(&alice, "this will be deleted").await["id"].as_u64().expect("id");
+    let kept = app.post_tweet(&alice, "this one stays").await["id"].as_u64().expect("id");
+    let bob_comment = app.comment(&bob, tweet_id, "bob comments").await["id"].as_u64().expect("id");
+    app.like(&bob, "tweet", tweet_id).await;
+    app.like(&carol, "comment", bob_comment).await;
+    app.like(&carol, "tweet", kept).await;
+    let carol_comment = app.comment(&carol, kept, "carol comments once").await["id"].as_u64().expect("id");
+    let carol_second = app.comment(&carol, kept, "and twice").await["id"].as_u64().expect("id");
+    app.like(&bob, "comment", carol_comment).await;
+    app.settle_notifications(&alice, 4).await;
+    app.settle_notifications(&bob, 1).await;
+    app.settle_notifications(&carol, 1).await;
+    assert_eq!(app.unread_count(&alice).await, 4);
+
+    // The tweet goes, with bob's comment and its like: alice keeps carol's like and comment on the other
+    // tweet; bob loses carol's like of his deleted comment.
+    let (status, body) = app.delete(&format!("/api/tweets/{tweet_id}/"), Some(&alice.token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = app.settle_notifications(&alice, 2).await;
+    assert!(page["results"].as_array().expect("results").iter().all(|n| n["target_id"] == kept), "{page}");
+    assert_eq!(app.unread_count(&alice).await, 2);
+    app.settle_notifications(&bob, 0).await;
+
+    // One of carol's two comments goes: "commented on your tweet" stays, bob's like of it goes.
+    let (status, body) = app.delete(&format!("/api/comments/{carol_comment}/"), Some(&carol.token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle_notifications(&carol, 0).await;
+    app.settle_notifications(&alice, 2).await;
+    // Her last comment there goes: so does the notification about it.
+    let (status, body) = app.delete(&format!("/api/comments/{carol_second}/"), Some(&carol.token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = app.settle_notifications(&alice, 1).await;
+    assert_eq!(page["results"][0]["verb"], "liked your tweet", "{page}");
 }

@@ -11,7 +11,7 @@ use crate::helpers::spawn_app;
 const TRICKY: &[&str] = &[
     "'; DROP TABLE tweets; --",
     "Robert'); DROP TABLE users; --",
-    "\" OR \"1\"=\"1\" -- ",
+    "\" OR \"1\"=\"1\" --",
     "\\'; SELECT SLEEP(10); -- \\",
     "<script>alert(document.cookie)</script>",
     "%00%27%22%3Cb%3E %s %n {0} {{x}} ${jndi:ldap://x/a}",
@@ -124,4 +124,33 @@ async fn tricky_usernames_are_refused_with_400_and_find_no_one_at_login() {
         assert_eq!(body["success"], false, "{name:?}: {body}");
         assert!(body.get("token").is_none(), "{name:?} logged in as someone: {body}");
     }
+}
+
+#[tokio::test]
+async fn content_is_trimmed_and_control_characters_refused() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice_cc").await;
+    let tweet = app.post_tweet(&alice, "  \n padded on both sides \t ").await;
+    assert_eq!(tweet["content"], "padded on both sides");
+    let id = tweet["id"].as_u64().expect("id");
+    for (path, body) in [
+        ("/api/tweets/", json!({"content": "      \n\t   "})),
+        ("/api/comments/", json!({"tweet_id": id, "content": " \n "})),
+    ] {
+        let (status, answer) = app.post(path, Some(&alice.token), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert_eq!(answer["errors"]["content"], json!(["This field may not be blank."]), "{path}");
+    }
+    for (text, why) in [
+        ("null \u{0} inside it", "Null characters are not allowed."),
+        ("escape \u{1b}[2J clears screens", "Control characters are not allowed."),
+        ("a bell \u{7} rings here", "Control characters are not allowed."),
+    ] {
+        for (path, body) in [("/api/tweets/", json!({"content": text})), ("/api/comments/", json!({"tweet_id": id, "content": text}))] {
+            let (status, answer) = app.post(path, Some(&alice.token), body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {text:?}: {answer}");
+            assert_eq!(answer["errors"]["content"], json!([why]), "{path} {text:?}");
+        }
+    }
+    assert_eq!(app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await, [id], "nothing refused was stored");
 }
