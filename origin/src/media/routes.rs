@@ -21,8 +21,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// An uploaded image
 ///
-/// The bytes as uploaded, typed by their content. A key never names different bytes, so the answer may
-/// be cached for good. The URLs come from `photo_urls` and `avatar_url`.
+/// The image as stored at upload: decoded and encoded again in the format it came in, with no metadata.
+/// Typed by its content. A key never names different bytes, so the answer may be cached for good. The
+/// URLs come from `photo_urls` and `avatar_url`.
 #[utoipa::path(
     get,
     path = "/media/{*key}",

@@ -1,4 +1,5 @@
-//! What an upload is, judged by its first bytes (never by its name or declared type).
+//! The accepted image formats, and what a stored object is, judged by its first bytes (never by its
+//! name). Uploads themselves are judged by decoding them ([`super::reencode`]).
 
 /// The image formats the API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
