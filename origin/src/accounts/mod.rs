@@ -6,6 +6,7 @@
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod email;
 mod validate;
 
 pub use routes::router;

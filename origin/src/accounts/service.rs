@@ -33,7 +33,7 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<AuthResp
         return Err(ApiError::Internal(anyhow::anyhow!("validated fields are missing")));
     };
     let username = username.to_lowercase();
-    let email = email.to_lowercase();
+    let email = super::email::normalize(&email).ok_or_else(|| ApiError::field("email", "Enter a valid email address."))?;
 
     reject_taken(state, &username, &email).await?;
     let password_hash = hash_password(password).await?;

@@ -46,7 +46,7 @@ pub fn email(errors: &mut Errors, value: Option<&str>) {
         errors.add("email", REQUIRED);
         return;
     };
-    if !is_email(value) {
+    if !is_email(value) || super::email::normalize(value).is_none() {
         errors.add("email", "Enter a valid email address.");
     }
 }

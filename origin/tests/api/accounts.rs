@@ -28,7 +28,7 @@ async fn signup_returns_user_and_working_token_and_creates_profile() {
     assert_eq!(body["user"], json!({"id": id, "username": "linghu_01"}));
 
     let mut db = sqlx::MySqlConnection::connect(&app.config.database_url).await.expect("db");
-    let (email, hash): (String, String) = sqlx::query_as("SELECT email, password_hash FROM users WHERE id = ?")
+    let (email, hash): (String, String) = sqlx::query_as("SELECT CONVERT(email USING utf8mb4), password_hash FROM users WHERE id = ?")
         .bind(id)
         .fetch_one(&mut db)
         .await
@@ -320,4 +320,50 @@ async fn logging_out_everywhere_ends_every_session() {
     }
     assert_eq!(app.get(STATUS, Some(&other.token)).await.1["has_logged_in"], true, "another user's session");
     login_again(&app, "hank_all", "correct horse").await;
+}
+
+#[tokio::test]
+async fn emails_are_compared_by_their_normal_form_not_the_collation() {
+    let app = spawn_app().await;
+    let signup = |username: &'static str, email: &'static str| {
+        app.post("/api/accounts/signup/", None, json!({"username": username, "email": email, "password": "correct horse"}))
+    };
+    let (status, body) = signup("plain_em", "FullX@Example.com").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The same address in full-width letters is taken…
+    let (status, body) = signup("wide_em", "ｆｕｌｌX@example.com").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"]["email"], json!(["This email address has been occupied."]));
+    // …another address that a collation finds alike is not, and neither is a look-alike domain in one
+    // script (it is another domain).
+    for (username, email) in [("umlaut_em", "fülLX@example.com"), ("cyrl_em", "fullx@\u{435}\u{445}.com")] {
+        let (status, body) = signup(username, email).await;
+        assert_eq!(status, StatusCode::CREATED, "{email}: {body}");
+    }
+    // Latin and Cyrillic letters mixed in one part exist only to deceive.
+    let (status, body) = signup("mixed_em", "fullx@ex\u{430}mple.com").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"]["email"], json!(["Enter a valid email address."]));
+}
+
+#[tokio::test]
+async fn private_answers_are_not_stored_and_nothing_is_sniffed() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/accounts/login/", app.address))
+        .json(&json!({"username": app.signup("jill_hd").await.username, "password": "correct horse"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    let token = response.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("a token").to_owned();
+    for path in ["/api/accounts/login_status/", "/api/profiles/me/", "/api/notifications/", "/api/newsfeeds/", "/api/no/such/route/"] {
+        let response = app.client.get(format!("{}{path}", app.address)).bearer_auth(&token).send().await.expect("an answer");
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{path}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+    }
+    let response = app.client.get(format!("{}/healthz", app.address)).send().await.expect("an answer");
+    assert_eq!(response.headers().get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
 }
