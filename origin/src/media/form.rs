@@ -95,7 +95,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for UploadForm<T> {
         }
         let encoded = serde_urlencoded::to_string(&texts)
             .map_err(|e| ApiError::BadRequest(format!("Multipart form parse error - {e}")))?;
-        let fields = serde_urlencoded::from_str(&encoded).map_err(|e| ApiError::BadRequest(format!("Form parse error - {e}")))?;
+        let fields = crate::extract::from_form(encoded.as_bytes())?;
         Ok(Self { fields, files, file_count })
     }
 }
