@@ -253,7 +253,7 @@ async fn assert_no_open_transaction(db: &mut MySqlConnection, app: &TestApp) {
     let mut settled = false;
     while !settled && Instant::now() < deadline {
         settled = sqlx::query_scalar::<_, i64>(query)
-            .bind(&name)
+            .bind(name)
             .fetch_one(&mut *db)
             .await
             .expect("innodb_trx")
@@ -264,7 +264,7 @@ async fn assert_no_open_transaction(db: &mut MySqlConnection, app: &TestApp) {
         "SELECT CAST(t.trx_mysql_thread_id AS SIGNED), t.trx_state, t.trx_query FROM information_schema.innodb_trx t \
          JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.DB = ? AND p.ID <> CONNECTION_ID()",
     )
-    .bind(&name)
+    .bind(name)
     .fetch_all(&mut *db)
     .await
     .expect("innodb_trx");
