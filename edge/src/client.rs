@@ -1,6 +1,15 @@
 //! What the edge knows about the caller before looking at credentials: the request id that follows the
 //! request through the origin's logs and back to the client, and the client's IP, which the origin
-//! reports in `login_status` and which later keys the anonymous rate limits.
+//! reports in `login_status` and which keys the IP rate limits.
+//!
+//! The IP is only what the edge can vouch for. Behind Cloudflare, `CF-Connecting-IP` is set by
+//! Cloudflare, which overwrites whatever the client sent; deployments there set
+//! `TRUST_CF_CONNECTING_IP=true`. Anywhere else (`wrangler dev`, another proxy) that header, like
+//! `X-Forwarded-For`, is whatever the client chose to write, and trusting it would let every request
+//! claim a fresh IP and so a fresh rate-limit budget. Untrusted, the IP is `unknown`: every anonymous
+//! caller then shares one IP budget, which is the price of not knowing the IP.
+
+use std::net::IpAddr;
 
 use worker::{js_sys, wasm_bindgen::JsCast, Date, Headers};
 
@@ -14,14 +23,24 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn from_headers(headers: &Headers) -> Self {
-        let header = |name: &str| headers.get(name).ok().flatten();
-        let request_id = header(rookery_shared::REQUEST_ID_HEADER)
-            .filter(|id| is_sane_request_id(id))
-            .unwrap_or_else(new_request_id);
-        let ip = client_ip(header("cf-connecting-ip"), header("x-forwarded-for"));
-        Self { request_id, ip }
+    /// The caller of a request whose id is `request_id` ([`request_id`]).
+    pub fn new(request_id: String, headers: &Headers, trust_cf_connecting_ip: bool) -> Self {
+        let cf_connecting_ip = headers.get("cf-connecting-ip").ok().flatten();
+        Self {
+            request_id,
+            ip: client_ip(trust_cf_connecting_ip, cf_connecting_ip.as_deref()),
+        }
     }
+}
+
+/// The client's request id when it is sane, else a fresh one.
+pub fn request_id(headers: &Headers) -> String {
+    headers
+        .get(rookery_shared::REQUEST_ID_HEADER)
+        .ok()
+        .flatten()
+        .filter(|id| is_sane_request_id(id))
+        .unwrap_or_else(new_request_id)
 }
 
 /// A client's request id is kept only when it survives the edge assertion unchanged: 1–64 characters
@@ -34,21 +53,13 @@ pub fn is_sane_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_'))
 }
 
-/// Cloudflare sets `CF-Connecting-IP` on every request it proxies, overwriting whatever the client
-/// sent. `X-Forwarded-For` is only a fallback for running without Cloudflare in front (a client can
-/// write it freely, so it must not be trusted where `CF-Connecting-IP` exists).
-pub fn client_ip(cf_connecting_ip: Option<String>, x_forwarded_for: Option<String>) -> String {
-    let non_empty = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+/// `CF-Connecting-IP` when the deployment trusts it and it holds an IP address; otherwise `unknown`.
+/// `X-Forwarded-For` is never read: nothing in front of the edge vouches for it.
+pub fn client_ip(trust_cf_connecting_ip: bool, cf_connecting_ip: Option<&str>) -> String {
     cf_connecting_ip
-        .as_deref()
-        .and_then(non_empty)
-        .or_else(|| {
-            x_forwarded_for
-                .as_deref()
-                .and_then(|list| list.split(',').next())
-                .and_then(non_empty)
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
+        .filter(|_| trust_cf_connecting_ip)
+        .and_then(|text| text.trim().parse::<IpAddr>().ok())
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// A random UUID from the runtime's `crypto.randomUUID()`; if that is somehow unavailable, the time
@@ -97,18 +108,15 @@ mod tests {
     }
 
     #[test]
-    fn client_ip_prefers_cloudflare_then_first_forwarded_then_unknown() {
-        let some = |s: &str| Some(s.to_owned());
-        assert_eq!(
-            client_ip(some("203.0.113.9"), some("10.0.0.1")),
-            "203.0.113.9"
-        );
-        assert_eq!(
-            client_ip(None, some(" 198.51.100.7 , 10.0.0.1")),
-            "198.51.100.7"
-        );
-        assert_eq!(client_ip(some(" "), some("2001:db8::1")), "2001:db8::1");
-        assert_eq!(client_ip(None, some("")), "unknown");
-        assert_eq!(client_ip(None, None), "unknown");
+    fn client_ip_is_cloudflares_header_only_when_trusted() {
+        assert_eq!(client_ip(true, Some("203.0.113.9")), "203.0.113.9");
+        assert_eq!(client_ip(true, Some(" 2001:db8::1 ")), "2001:db8::1");
+        // A client's own header, where nothing overwrites it, is not the client's IP.
+        assert_eq!(client_ip(false, Some("203.0.113.9")), "unknown");
+        assert_eq!(client_ip(false, None), "unknown");
+        assert_eq!(client_ip(true, None), "unknown");
+        for junk in ["", " ", "not-an-ip", "203.0.113.9, 10.0.0.1", "1.2.3.4;9;9"] {
+            assert_eq!(client_ip(true, Some(junk)), "unknown", "{junk:?}");
+        }
     }
 }

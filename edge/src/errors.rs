@@ -1,14 +1,24 @@
-//! Every answer the edge gives on its own, as the contract's `{"detail": ...}` envelope. Nothing in the
-//! request path panics or lets a runtime error page through: each failure becomes an [`EdgeError`],
-//! logged once where it happened, and [`EdgeError::into_response`] cannot fail.
+//! Every answer the edge gives on its own, as the contract's envelopes: `{"detail": ...}`, and
+//! `{"success": false, "message": ...}` for a body too large. Nothing in the request path panics or
+//! lets a runtime error page through: each failure becomes an [`EdgeError`], logged once where it
+//! happened, and [`EdgeError::into_response`] cannot fail.
 
-use rookery_shared::error::{messages, Detail};
+use rookery_shared::error::{messages, Detail, Failure};
 use worker::{Headers, Response, ResponseBuilder};
 
 use crate::config::ConfigError;
 
+/// The origin's wording for its own 413 (`origin/src/error.rs`).
+const PAYLOAD_TOO_LARGE: &str = "Request body is too large.";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
+    /// A path outside the public API (`/internal/...`, `/metrics`, ...): the origin is not asked.
+    #[error("not found")]
+    NotFound,
+    /// A body over `MAX_BODY_BYTES`; the origin received nothing.
+    #[error("request body too large")]
+    PayloadTooLarge,
     /// A malformed, forged or expired bearer token, or one whose session has ended.
     #[error("invalid token")]
     InvalidToken,
@@ -40,6 +50,8 @@ impl From<worker::Error> for EdgeError {
 impl EdgeError {
     pub fn status(&self) -> u16 {
         match self {
+            Self::NotFound => 404,
+            Self::PayloadTooLarge => 413,
             Self::InvalidToken => 401,
             Self::RateLimited { .. } => 429,
             Self::BadGateway => 502,
@@ -50,6 +62,8 @@ impl EdgeError {
 
     fn detail(&self) -> &'static str {
         match self {
+            Self::NotFound => messages::NOT_FOUND,
+            Self::PayloadTooLarge => PAYLOAD_TOO_LARGE,
             Self::InvalidToken => messages::INVALID_TOKEN,
             Self::RateLimited { .. } => messages::RATE_LIMITED,
             Self::BadGateway => messages::BAD_GATEWAY,
@@ -68,7 +82,13 @@ impl EdgeError {
                 .collect(),
             _ => Vec::new(),
         };
-        json_response(self.status(), &Detail::new(self.detail()), &extra)
+        match self {
+            // A bad request, so the input envelope, worded as the origin's own 413.
+            Self::PayloadTooLarge => {
+                json_response(413, &Failure::message(PAYLOAD_TOO_LARGE), &extra)
+            }
+            _ => json_response(self.status(), &Detail::new(self.detail()), &extra),
+        }
     }
 }
 

@@ -137,15 +137,7 @@ mod tests {
 
     #[test]
     fn key_names_origin_user_session_generation_and_query() {
-        let config = Config {
-            origin_url: "http://127.0.0.1:8000".into(),
-            token_secret: "t".into(),
-            edge_secret: "e".into(),
-            session_cache_secs: 4,
-            feed_cache_secs: 5,
-            public_cache_secs: 5,
-            rate_limits: true,
-        };
+        let config = Config::for_tests();
         assert_eq!(
             key(&config, UserId(7), SessionId(9), 12, Some("cursor=abc&x=1")),
             "https://feed-cache.rookery.invalid/v1/127.0.0.1:8000/7/9/12/?cursor=abc&x=1"

@@ -1,18 +1,26 @@
 //! Passing a request to the origin and its answer back.
 //!
-//! The origin receives the client's method, path, query, headers and body bytes (streamed, not
-//! buffered, so uploads of any size pass unchanged), minus hop-by-hop headers, Cloudflare's own `cf-*`
-//! headers and anything claiming to be an edge assertion. The edge adds `x-rookery-edge` (who it
-//! authenticated, the client IP and the request id, signed for this method and path) and
-//! `x-request-id`. The origin's status, headers and body come back as they are; only a `Location`
-//! pointing at the origin itself is rewritten to the public address.
+//! The origin receives the client's method, path, query, headers and body bytes, minus hop-by-hop
+//! headers, Cloudflare's own `cf-*` headers and anything claiming to be an edge assertion. The edge
+//! adds `x-rookery-edge` (who it authenticated, the client IP, the request id and the SHA-256 of the
+//! body, signed for this method, path and query string) and `x-request-id`. The origin's status,
+//! headers and body come back as they are; only a `Location` pointing at the origin itself is
+//! rewritten to the public address.
+//!
+//! The body is read whole before it is forwarded, because the assertion signs its digest: a captured
+//! assertion is then good for nothing but the very same request. Reading stops, and the client gets
+//! the 413 envelope, once the body passes `MAX_BODY_BYTES` (50 MiB by default, room for a tweet's nine
+//! 5 MiB photos); a declared `Content-Length` over it is refused before a byte is read. The query
+//! string forwarded is exactly the one signed.
 
+use futures_util::StreamExt;
 use rookery_shared::{
-    edge_assertion::{self, EdgeAssertion},
+    edge_assertion::{self, EdgeAssertion, Target},
     REQUEST_ID_HEADER,
 };
 use worker::{
-    console_error, web_sys, Fetch, Headers, Request, Response, ResponseBody, ResponseBuilder, Url,
+    console_error, js_sys, web_sys, Fetch, Headers, Request, Response, ResponseBody,
+    ResponseBuilder, Url,
 };
 
 use crate::{auth::Identity, client::Client, config::Config, errors::EdgeError};
@@ -31,9 +39,11 @@ const HOP_BY_HOP: &[&str] = &[
 ];
 
 /// Headers the edge sets itself on the way to the origin; a client's values are dropped.
+/// (`content-length` is the runtime's to set from the bytes forwarded.)
 const EDGE_OWNED: &[&str] = &[
     edge_assertion::HEADER,
     REQUEST_ID_HEADER,
+    "content-length",
     "host",
     "x-forwarded-host",
     "x-forwarded-proto",
@@ -48,7 +58,7 @@ pub struct Forwarding<'a> {
 }
 
 pub async fn to_origin(
-    request: Request,
+    mut request: Request,
     forwarding: Forwarding<'_>,
 ) -> Result<Response, EdgeError> {
     let Forwarding {
@@ -58,9 +68,10 @@ pub async fn to_origin(
         now,
     } = forwarding;
     let public_url = request.url()?;
-    let inner = request.inner();
-    let method = inner.method();
+    let method = request.inner().method();
     let path = public_url.path();
+    let query = public_url.query();
+    let body = read_body(&mut request, &method, config.max_body_bytes).await?;
 
     let headers = Headers::new();
     copy_headers(request.headers(), &headers, |name| {
@@ -71,10 +82,16 @@ pub async fn to_origin(
         user: identity.user(),
         client_ip: client.ip.clone(),
         request_id: client.request_id.clone(),
+        body_sha256: edge_assertion::body_digest(body.as_deref().unwrap_or_default()),
+    };
+    let target = Target {
+        method: &method,
+        path,
+        query,
     };
     headers.set(
         edge_assertion::HEADER,
-        &assertion.encode(config.edge_secret.as_bytes(), &method, path),
+        &assertion.encode(&config.edge_keys, target),
     )?;
     headers.set(REQUEST_ID_HEADER, &client.request_id)?;
     if let Some(host) = public_url.host_str() {
@@ -91,17 +108,10 @@ pub async fn to_origin(
     init.set_headers(&headers.0);
     // The origin's redirects are the client's to follow, not the edge's.
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    // The Fetch API refuses to build a GET or HEAD request with a body (a runtime error, so a 500),
-    // while clients may send one. Such a body has no defined meaning (RFC 9110 §9.3.1) and the origin
-    // reads none on these methods, so it is dropped and the origin answers as it would without it.
-    if let Some(body) = inner.body().filter(|_| !bodiless(&method)) {
-        init.set_body(&body);
+    if let Some(body) = &body {
+        init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
     }
-    let mut target = format!("{}{path}", config.origin_url);
-    if let Some(query) = public_url.query() {
-        target.push('?');
-        target.push_str(query);
-    }
+    let target = origin_target(&config.origin_url, path, query);
     let outgoing =
         web_sys::Request::new_with_str_and_init(&target, &init).map_err(worker::Error::from)?;
 
@@ -116,6 +126,49 @@ pub async fn to_origin(
             EdgeError::BadGateway
         })?;
     relay(response, config, &public_url)
+}
+
+/// The origin's URL for `path` and `query`: the query string exactly as the client sent it (and as
+/// the assertion signed it), an empty one included.
+fn origin_target(origin_url: &str, path: &str, query: Option<&str>) -> String {
+    let mut target = format!("{origin_url}{path}");
+    if let Some(query) = query {
+        target.push('?');
+        target.push_str(query);
+    }
+    target
+}
+
+/// The request's body, read whole, or `None` when there is none to forward. Past `max` bytes (declared
+/// or read) the request is refused with 413.
+///
+/// The Fetch API refuses to build a GET or HEAD request with a body (a runtime error, so a 500), while
+/// clients may send one. Such a body has no defined meaning (RFC 9110 §9.3.1) and the origin reads
+/// none on these methods, so it is not read and the origin answers as it would without it.
+async fn read_body(
+    request: &mut Request,
+    method: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>, EdgeError> {
+    if bodiless(method) || request.inner().body().is_none() {
+        return Ok(None);
+    }
+    let declared = request
+        .headers()
+        .get("content-length")?
+        .and_then(|length| length.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max) {
+        return Err(EdgeError::PayloadTooLarge);
+    }
+    let mut stream = request.stream()?;
+    let mut body = Vec::with_capacity(declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk?);
+        if body.len() as u64 > max {
+            return Err(EdgeError::PayloadTooLarge);
+        }
+    }
+    Ok(Some(body))
 }
 
 /// Methods whose requests the Fetch API builds only without a body.
@@ -168,4 +221,26 @@ fn copy_headers(
         to.append(&name, &value)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_gets_the_query_string_as_sent() {
+        let origin = "http://127.0.0.1:8000";
+        assert_eq!(
+            origin_target(origin, "/api/newsfeeds/", Some("cursor=a%2Bb&x=1")),
+            "http://127.0.0.1:8000/api/newsfeeds/?cursor=a%2Bb&x=1"
+        );
+        assert_eq!(
+            origin_target(origin, "/api/tweets/", None),
+            "http://127.0.0.1:8000/api/tweets/"
+        );
+        assert_eq!(
+            origin_target(origin, "/api/tweets/", Some("")),
+            "http://127.0.0.1:8000/api/tweets/?"
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! The Rookery edge: a Cloudflare Worker in front of the origin. It answers what it can decide alone
-//! (bad credentials, rate limits, fresh newsfeed pages, an unreachable origin) and forwards everything
-//! else with a signed statement of what it established about the request.
+//! (paths outside the public API, bad credentials, rate limits, fresh newsfeed pages, an unreachable
+//! origin) and forwards the rest with a signed statement of what it established about the request.
 //!
 //! Layout, one concern per module:
 //! - [`config`]: the typed configuration, read from the worker's bindings.
+//! - [`public_api`]: the paths that are forwarded at all; anything else is a 404 here.
 //! - [`client`]: the request id and the client IP.
 //! - [`auth`]: bearer token → [`auth::Identity`], using [`session`] for the liveness check.
 //! - [`session`]: the origin's answer on whether a session is live, cached in the Cache API, and its
@@ -16,14 +17,15 @@
 //! - [`forward`]: the request to the origin and its answer back.
 //! - [`errors`]: every answer the edge gives itself, as the contract's JSON envelopes.
 //!
-//! A request's flow ([`handle`]): read the config; note the request id and client IP; authenticate
-//! (a present `Authorization` header must be a valid, live bearer token, else 401 here); count the
-//! request against its rate limit (429 here when past it); answer a user's newsfeed read from the
-//! feed cache, or an anonymous public read from the public cache, when the page is there; otherwise
-//! forward to the origin with the `x-rookery-edge` assertion and store a fresh cacheable page; after
-//! a user's successful write move their feed generation on (after a logout, also purge that
-//! session's cached status). Every response, the edge's own or the origin's, carries `x-request-id`;
-//! limited ones carry `RateLimit-*`, cacheable reads `X-Cache`.
+//! A request's flow ([`handle`]): read the config; note the request id and client IP; answer 404 for
+//! a path outside the public API; authenticate (a present `Authorization` header must be a valid,
+//! live bearer token, else 401 here); count the request against its rate limit (429 here when past
+//! it); answer a user's newsfeed read from the feed cache, or an anonymous public read from the
+//! public cache, when the page is there; otherwise read the body (413 past `MAX_BODY_BYTES`) and
+//! forward it to the origin with the `x-rookery-edge` assertion, which signs its digest, and store a
+//! fresh cacheable page; after a user's successful write move their feed generation on (after a
+//! logout, also purge that session's cached status). Every response, the edge's own or the origin's,
+//! carries `x-request-id`; limited ones carry `RateLimit-*`, cacheable reads `X-Cache`.
 
 mod auth;
 mod client;
@@ -32,6 +34,7 @@ mod errors;
 mod feed_cache;
 mod forward;
 mod limiter_object;
+mod public_api;
 mod public_cache;
 mod ratelimit;
 mod session;
@@ -45,27 +48,41 @@ use crate::{
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let client = Client::from_headers(request.headers());
-    let mut response = handle(request, &env, &client)
-        .await
-        .unwrap_or_else(|error| {
-            if error.status() >= 500 {
-                console_error!("[{}] {error}", client.request_id);
-            }
-            error.into_response()
-        });
+    let request_id = client::request_id(request.headers());
+    let outcome = match Config::from_env(&env) {
+        Ok(config) => {
+            let client = Client::new(
+                request_id.clone(),
+                request.headers(),
+                config.trust_cf_connecting_ip,
+            );
+            handle(request, &env, &config, &client).await
+        }
+        Err(error) => Err(error.into()),
+    };
+    let mut response = outcome.unwrap_or_else(|error| {
+        if error.status() >= 500 {
+            console_error!("[{request_id}] {error}");
+        }
+        error.into_response()
+    });
     // Responses built by the edge have mutable headers, so this cannot fail in practice; if it ever
     // did, the response is still worth returning.
-    let _ = response
-        .headers_mut()
-        .set(REQUEST_ID_HEADER, &client.request_id);
+    let _ = response.headers_mut().set(REQUEST_ID_HEADER, &request_id);
     Ok(response)
 }
 
-async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response, EdgeError> {
-    let config = Config::from_env(env)?;
+async fn handle(
+    request: Request,
+    env: &Env,
+    config: &Config,
+    client: &Client,
+) -> Result<Response, EdgeError> {
+    if !public_api::is_forwarded(&request.path()) {
+        return Err(EdgeError::NotFound);
+    }
     let now = now_secs();
-    let identity = auth::authenticate(request.headers(), &config, client, now).await?;
+    let identity = auth::authenticate(request.headers(), config, client, now).await?;
     let method = request.inner().method();
     let path = request.path();
 
@@ -93,7 +110,7 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
                     .ok(),
             };
             let query = request.url()?.query().map(str::to_owned);
-            generation.map(|g| feed_cache::key(&config, user_id, session_id, g, query.as_deref()))
+            generation.map(|g| feed_cache::key(config, user_id, session_id, g, query.as_deref()))
         }
         _ => None,
     };
@@ -101,7 +118,7 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
         Some(key) => Some((key, config.feed_cache_secs)),
         None => {
             let query = request.url()?.query().map(str::to_owned);
-            public_cache::key(&config, identity, &method, &path, query.as_deref())
+            public_cache::key(config, identity, &method, &path, query.as_deref())
                 .map(|key| (key, config.public_cache_secs))
         }
     };
@@ -123,7 +140,7 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
     let mut response = forward::to_origin(
         request,
         Forwarding {
-            config: &config,
+            config,
             client,
             identity,
             now,
@@ -145,7 +162,7 @@ async fn handle(request: Request, env: &Env, client: &Client) -> Result<Response
         }
     }
     if let (Some(session_id), true) = (logout_session, succeeded) {
-        session::forget(session_id, &config).await;
+        session::forget(session_id, config).await;
     }
     set_headers(
         &mut response,

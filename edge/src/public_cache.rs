@@ -71,13 +71,8 @@ mod tests {
 
     fn config(public_cache_secs: u32) -> Config {
         Config {
-            origin_url: "http://127.0.0.1:8000".into(),
-            token_secret: "t".into(),
-            edge_secret: "e".into(),
-            session_cache_secs: 4,
-            feed_cache_secs: 5,
             public_cache_secs,
-            rate_limits: true,
+            ..Config::for_tests()
         }
     }
 

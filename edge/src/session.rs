@@ -10,7 +10,7 @@
 //! for correctness.
 
 use rookery_shared::{
-    edge_assertion::{self, EdgeAssertion},
+    edge_assertion::{self, EdgeAssertion, Target},
     ids::SessionId,
     internal::{session_status_path, SessionStatus},
     REQUEST_ID_HEADER,
@@ -122,13 +122,20 @@ async fn ask_origin(
         user: None,
         client_ip: client.ip.clone(),
         request_id: client.request_id.clone(),
+        // A GET without a body or a query.
+        body_sha256: edge_assertion::body_digest(b""),
+    };
+    let target = Target {
+        method: "GET",
+        path: &path,
+        query: None,
     };
     let headers = Headers::new();
     headers.set("accept", "application/json")?;
     headers.set(REQUEST_ID_HEADER, &client.request_id)?;
     headers.set(
         edge_assertion::HEADER,
-        &assertion.encode(config.edge_secret.as_bytes(), "GET", &path),
+        &assertion.encode(&config.edge_keys, target),
     )?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
@@ -151,11 +158,14 @@ async fn ask_origin(
         }),
         status => {
             // The origin answers 200 for every session id; it hides the endpoint (404) from callers
-            // whose assertion it refuses: EDGE_SECRET differs, or the clocks are more than
-            // 30 seconds apart. Failing closed, and loudly, beats reading that as "logged out".
+            // whose assertion it refuses: its EDGE_SECRETS lack this edge's signing key, or the
+            // clocks are more than 30 seconds apart. Failing closed, and loudly, beats reading that
+            // as "logged out".
             console_error!(
-                "[{}] session check: origin answered {status}; check EDGE_SECRET and the clocks",
-                client.request_id
+                "[{}] session check: origin answered {status}; check that the origin's EDGE_SECRETS \
+                 hold this edge's signing key {:?}, and the clocks",
+                client.request_id,
+                config.edge_keys.signing().id
             );
             Err(EdgeError::OriginUnavailable)
         }
@@ -177,15 +187,7 @@ mod tests {
 
     #[test]
     fn cache_key_names_origin_and_session() {
-        let config = Config {
-            origin_url: "http://127.0.0.1:8000".into(),
-            token_secret: "t".into(),
-            edge_secret: "e".into(),
-            session_cache_secs: 4,
-            feed_cache_secs: 5,
-            public_cache_secs: 5,
-            rate_limits: true,
-        };
+        let config = Config::for_tests();
         assert_eq!(
             cache_key(&config, SessionId(42)),
             "https://session-cache.rookery.invalid/v1/127.0.0.1:8000/42"
