@@ -5,7 +5,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use rookery_shared::token::{self, Claims};
+use rookery_shared::{
+    keys::KeyRing,
+    token::{self, Claims},
+};
 use serde_json::{json, Value};
 
 use crate::harness::{feed_ids, now_secs, spawn_stack_with, Account, Reply, Stack};
@@ -318,22 +321,18 @@ async fn logged_out_expired_and_forged_tokens_never_read_the_cache() {
     stack.post_tweet(&alice, "cached before logout").await;
     stack.feed(&alice, "").await;
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
-    let claims = token::verify(
-        stack.origin.config.token_secret.as_bytes(),
-        &alice.token,
-        now_secs(),
-    )
-    .expect("a valid token");
+    let claims = token::verify(&stack.origin.config.token_keys, &alice.token, now_secs())
+        .expect("a valid token");
 
     // Same user and session, but expired; and the same claims under another secret.
     let expired = token::sign(
-        stack.origin.config.token_secret.as_bytes(),
+        &stack.origin.config.token_keys,
         &Claims {
             expires_at: now_secs() - 1,
             ..claims
         },
     );
-    let forged = token::sign(b"not-the-secret", &claims);
+    let forged = token::sign(&KeyRing::single("not-the-secret"), &claims);
     for (what, bad) in [("expired", expired), ("forged", forged)] {
         let reply = stack
             .edge(Method::GET, "/api/newsfeeds/", Some(&bad), None)

@@ -1,5 +1,5 @@
 //! The real system for end-to-end tests: an origin running in this process (its own database, Redis
-//! prefix and queue names, unique secrets) and the edge worker under `wrangler dev` in front of it.
+//! prefix and queue names, unique key rings) and the edge worker under `wrangler dev` in front of it.
 //!
 //! [`spawn_stack`] starts both; dropping the [`Stack`] stops wrangler (its whole process group) and
 //! removes the origin's database and keys, also when the test failed. [`Edge::start`] alone serves tests
@@ -21,6 +21,7 @@ use std::{
 
 use reqwest::{header::HeaderMap, Method, StatusCode};
 use rookery_origin::{testing, Application, Config};
+use rookery_shared::{error::messages, keys::KeyRing};
 use serde_json::{json, Value};
 
 /// How long wrangler may take to answer (about 6 s when the worker is already built).
@@ -78,26 +79,38 @@ fn build_edge() {
 #[derive(Debug, Clone)]
 pub struct EdgeVars {
     pub origin_url: String,
-    pub token_secret: String,
-    pub edge_secret: String,
+    /// `ROOKERY_ENV`: `test` (development: any secret is accepted) unless a test is about it.
+    pub environment: String,
+    /// `TOKEN_SECRETS`: verifies bearer tokens.
+    pub token_keys: KeyRing,
+    /// `EDGE_SECRETS`: the first key signs the assertion.
+    pub edge_keys: KeyRing,
     pub session_cache_secs: u32,
     pub feed_cache_secs: u32,
     /// Off (0) unless a test is about it: other tests read public pages right after changing them.
     pub public_cache_secs: u32,
     /// `RATE_LIMITS=on|off`; off unless a test is about the limits.
     pub rate_limits: bool,
+    /// `TRUST_CF_CONNECTING_IP`: false, as `wrangler.toml` has it, unless a test stands in for
+    /// Cloudflare by setting `CF-Connecting-IP` itself.
+    pub trust_cf_connecting_ip: bool,
+    /// `MAX_BODY_BYTES`, when a test sets it; otherwise the edge's default.
+    pub max_body_bytes: Option<u64>,
 }
 
 impl EdgeVars {
     pub fn for_origin(config: &Config, port: u16, session_cache_secs: u32) -> Self {
         Self {
             origin_url: format!("http://127.0.0.1:{port}"),
-            token_secret: config.token_secret.clone(),
-            edge_secret: config.edge_secret.clone(),
+            environment: "test".into(),
+            token_keys: config.token_keys.clone(),
+            edge_keys: config.edge_keys.clone(),
             session_cache_secs,
             feed_cache_secs: 5,
             public_cache_secs: 0,
             rate_limits: false,
+            trust_cf_connecting_ip: false,
+            max_body_bytes: None,
         }
     }
 }
@@ -154,8 +167,10 @@ impl Edge {
         edge
     }
 
-    /// Waits for an answer that only the worker itself gives: a malformed token is refused with 401
-    /// before anything reaches the origin, so readiness probes never show up in the origin's metrics.
+    /// Waits for an answer that only the worker itself gives: a path outside the public API is
+    /// refused with its 404 envelope (or, when the test configured the worker to refuse every request,
+    /// the 500 one) before anything reaches the origin, so readiness probes never show up in the
+    /// origin's metrics.
     async fn wait_until_ready(&mut self) {
         let client = reqwest::Client::new();
         let started = Instant::now();
@@ -168,12 +183,22 @@ impl Edge {
             }
             let probe = client
                 .get(format!("{}/__ready", self.url))
-                .bearer_auth("not-a-token")
                 .timeout(Duration::from_secs(5))
                 .send()
                 .await;
-            if matches!(probe, Ok(ref response) if response.status() == StatusCode::UNAUTHORIZED) {
-                return;
+            if let Ok(response) = probe {
+                let status = response.status();
+                let body: Value = response.json().await.unwrap_or_default();
+                let own = [
+                    (StatusCode::NOT_FOUND, messages::NOT_FOUND),
+                    (StatusCode::INTERNAL_SERVER_ERROR, messages::INTERNAL),
+                ];
+                if own
+                    .into_iter()
+                    .any(|(s, detail)| s == status && body == json!({"detail": detail}))
+                {
+                    return;
+                }
             }
             assert!(
                 started.elapsed() < EDGE_START_TIMEOUT,
@@ -209,8 +234,9 @@ pub fn wrangler_args(vars: &EdgeVars, port: u16, state: &Path) -> Vec<String> {
     ];
     for (name, value) in [
         ("ORIGIN_URL", vars.origin_url.clone()),
-        ("TOKEN_SECRET", vars.token_secret.clone()),
-        ("EDGE_SECRET", vars.edge_secret.clone()),
+        ("ROOKERY_ENV", vars.environment.clone()),
+        ("TOKEN_SECRETS", vars.token_keys.to_list()),
+        ("EDGE_SECRETS", vars.edge_keys.to_list()),
         ("SESSION_CACHE_SECS", vars.session_cache_secs.to_string()),
         ("FEED_CACHE_SECS", vars.feed_cache_secs.to_string()),
         ("PUBLIC_CACHE_SECS", vars.public_cache_secs.to_string()),
@@ -218,7 +244,16 @@ pub fn wrangler_args(vars: &EdgeVars, port: u16, state: &Path) -> Vec<String> {
             "RATE_LIMITS",
             if vars.rate_limits { "on" } else { "off" }.to_owned(),
         ),
-    ] {
+        (
+            "TRUST_CF_CONNECTING_IP",
+            vars.trust_cf_connecting_ip.to_string(),
+        ),
+    ]
+    .into_iter()
+    .chain(
+        vars.max_body_bytes
+            .map(|bytes| ("MAX_BODY_BYTES", bytes.to_string())),
+    ) {
         args.push("--var".into());
         args.push(format!("{name}:{value}"));
     }
@@ -252,39 +287,73 @@ impl Drop for Edge {
 /// An origin served from this process.
 pub struct Origin {
     pub url: String,
+    /// The admin listener: `/metrics`, `/readyz`, `/healthz`.
+    pub admin_url: String,
     pub config: Config,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// Asks the server to stop gracefully (its background tasks included).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Whether dropping this origin removes its database and keys; false once [`Origin::restart_with`]
+    /// handed them to its successor.
+    owns_data: bool,
 }
 
 impl Origin {
-    /// An origin with its own database, key prefix and queue names, and secrets no other test (and not
-    /// `.dev.vars`) uses, so the edge works only if the harness passed them on.
-    /// `adjust` sets the test's own settings (e.g. `rate_limits`).
+    /// An origin with its own database, key prefix and queue names, and key rings no other test (and
+    /// not `.dev.vars`) uses, so the edge works only if the harness passed them on.
+    /// `adjust` sets the test's own settings (e.g. `rate_limits`, or other key rings).
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_tests();
-        adjust(&mut config);
         let tag = config.redis_prefix.trim_end_matches(':').to_owned();
-        config.token_secret = format!("e2e-token-secret-{tag}");
-        config.edge_secret = format!("e2e-edge-secret-{tag}");
+        config.token_keys = KeyRing::single(&format!("e2e-token-secret-{tag}"));
+        config.edge_keys = KeyRing::single(&format!("e2e-edge-secret-{tag}"));
+        adjust(&mut config);
+        Self::serve(config).await
+    }
+
+    /// Stops this origin and starts another on the same addresses, database, Redis prefix and queues,
+    /// with `adjust` applied to the configuration: a redeploy, e.g. with rotated keys. An edge in front
+    /// of it keeps working with the new one.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut Config)) -> Self {
+        self.owns_data = false;
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let stopped = tokio::time::timeout(Duration::from_secs(30), &mut self.server).await;
+        assert!(
+            matches!(stopped, Ok(Ok(Ok(())))),
+            "the origin stops: {stopped:?}"
+        );
+        let mut config = self.config.clone();
+        config.listen = ([127, 0, 0, 1], self.port()).into();
+        config.admin_listen = ([127, 0, 0, 1], port_of(&self.admin_url)).into();
+        adjust(&mut config);
+        Self::serve(config).await
+    }
+
+    async fn serve(config: Config) -> Self {
         rookery_origin::telemetry::init_for_tests();
         let app = Application::build(config.clone())
             .await
             .expect("the origin builds");
         let url = format!("http://127.0.0.1:{}", app.port());
-        let server = tokio::spawn(app.run_until_stopped());
+        let admin_url = format!("http://127.0.0.1:{}", app.admin_port());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async {
+            let _ = stopped.await;
+        }));
         Self {
             url,
+            admin_url,
             config,
             server,
+            stop: Some(stop),
+            owns_data: true,
         }
     }
 
     pub fn port(&self) -> u16 {
-        self.url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("a port")
+        port_of(&self.url)
     }
 
     /// Requests the origin has served, from `rookery_http_requests_total`, not counting the scrapes.
@@ -298,13 +367,20 @@ impl Origin {
     }
 
     async fn metrics(&self) -> String {
-        reqwest::get(format!("{}/metrics", self.url))
+        reqwest::get(format!("{}/metrics", self.admin_url))
             .await
             .expect("the origin serves /metrics")
             .text()
             .await
             .expect("a metrics body")
     }
+}
+
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port")
 }
 
 /// Sums the `rookery_http_requests_total` samples of one method and route.
@@ -335,7 +411,9 @@ impl Drop for Origin {
     /// Stops the server and removes the test's database and keys, even when the test failed.
     fn drop(&mut self) {
         self.server.abort();
-        testing::cleanup_blocking(&self.config);
+        if self.owns_data {
+            testing::cleanup_blocking(&self.config);
+        }
     }
 }
 

@@ -3,10 +3,14 @@
 //! do, `npm ci`, and the edge tools (`make edge-tools`); the harness builds the worker itself.
 
 mod accounts;
+mod assertion;
 mod docs;
+mod environment;
 mod feed_cache;
 mod flood;
 mod forwarding;
 mod harness;
+mod key_rotation;
+mod public_api;
 mod ratelimit;
 mod token_attacks;

@@ -3,13 +3,14 @@
 //! caller's budget is untouched; the origin limits direct calls on its own without counting the
 //! edge's traffic.
 //!
-//! Locally `CF-Connecting-IP` sent by the client is kept (Cloudflare overwrites it in production),
-//! which lets a test act as several client IPs.
+//! These tests stand in for Cloudflare: they set `CF-Connecting-IP` themselves and run the edge with
+//! `TRUST_CF_CONNECTING_IP=true`, which lets a test act as several client IPs. Without that setting (the
+//! default, and right wherever Cloudflare does not overwrite the header) a forged header buys nothing.
 
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rookery_shared::ratelimit::{KeyKind, Rule, RULES};
+use rookery_shared::ratelimit::{self, KeyKind, Rule, RULES};
 use serde_json::{json, Value};
 
 use crate::harness::{spawn_stack_with, Account, Reply, Stack};
@@ -19,6 +20,7 @@ async fn limited_stack() -> Stack {
         |origin| origin.rate_limits = true,
         |edge| {
             edge.rate_limits = true;
+            edge.trust_cf_connecting_ip = true;
             // One session check per token for the whole test, so origin counts are exact.
             edge.session_cache_secs = 300;
         },
@@ -345,5 +347,49 @@ async fn switched_off_the_edge_counts_nothing() {
     for reply in replies {
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.header("ratelimit-limit"), None);
+    }
+}
+
+/// Where nothing overwrites `CF-Connecting-IP` the edge does not trust it: a client that writes a new
+/// address into each request still shares one IP budget (every anonymous caller does), and the IP the
+/// origin is told is not the forged one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_cf_connecting_ip_buys_no_fresh_budget() {
+    let stack = spawn_stack_with(
+        |origin| origin.rate_limits = true,
+        |edge| edge.rate_limits = true,
+    )
+    .await;
+    let path = "/api/accounts/login_status/";
+    let max = ratelimit::rule_for("GET", path)
+        .expect("a limited route")
+        .limits[0]
+        .max;
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        set.spawn(send_to(
+            stack.client.clone(),
+            format!("{}{path}", stack.edge.url),
+            format!("198.51.100.{n}"),
+            Method::GET,
+            None,
+            None,
+        ));
+    }
+    let replies = set.join_all().await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    let (refused, admitted): (Vec<&Reply>, Vec<&Reply>) = replies
+        .iter()
+        .partition(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        (admitted.len(), refused.len()),
+        (max as usize, 8 - max as usize),
+        "{max} admitted, then the {}th refused although each claimed another IP: {statuses:?}",
+        max + 1
+    );
+    assert_limited(refused[0], max, "forged addresses");
+    for reply in admitted {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body["ip"], "unknown", "{}", reply.body);
     }
 }

@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use rookery_shared::{
     error::messages,
     ids::UserId,
+    keys::KeyRing,
     token::{self, Claims},
 };
 use serde_json::json;
@@ -40,14 +41,17 @@ async fn bad_tokens_never_write_to_another_users_objects() {
     let detail_path = format!("/api/tweets/{tweet_id}/");
     let before = stack.edge(Method::GET, &detail_path, None, None).await.body;
 
-    let secret = stack.origin.config.token_secret.as_bytes();
+    let secret = &stack.origin.config.token_keys;
     let now = now_secs();
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
     let as_alice = Claims {
         user_id: UserId(alice.id),
         ..claims
     };
-    let forged = token::sign(b"a secret the edge does not hold", &as_alice);
+    let forged = token::sign(
+        &KeyRing::single("a secret the edge does not hold"),
+        &as_alice,
+    );
     let expired = token::sign(
         secret,
         &Claims {
