@@ -48,7 +48,13 @@ async fn outside_development_the_public_secrets_are_refused() {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {body}");
         assert_eq!(body, json!({"detail": messages::INTERNAL}), "{path}");
     }
-    let log = production.log_tail();
+    // wrangler writes the worker's console a moment after the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut log = production.log_tail();
+    while !log.contains("public development secret") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        log = production.log_tail();
+    }
     let reasons: Vec<&str> = log
         .lines()
         .filter(|line| line.contains("public development secret"))
