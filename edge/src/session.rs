@@ -22,8 +22,10 @@ use worker::{
 
 use crate::{client::Client, config::Config, errors::EdgeError};
 
-/// The logout endpoint whose success purges the caller's cached session.
-const LOGOUT_PATH: &str = "/api/accounts/logout";
+/// The endpoints whose success ends the caller's own session and purges its cached answer: logout and
+/// log-out-everywhere. (A password change ends the user's *other* sessions; like a logout made elsewhere,
+/// those are refused at this edge once their cached answers expire.)
+const LOGOUT_PATHS: [&str; 2] = ["/api/accounts/logout", "/api/accounts/logout_all"];
 
 pub async fn is_live(
     session_id: SessionId,
@@ -59,7 +61,7 @@ pub async fn forget(session_id: SessionId, config: &Config) {
 /// Whether a request is the client's own logout (with or without the trailing slash, as the contract
 /// serves both).
 pub fn is_logout(method: &str, path: &str) -> bool {
-    method.eq_ignore_ascii_case("POST") && path.trim_end_matches('/') == LOGOUT_PATH
+    method.eq_ignore_ascii_case("POST") && LOGOUT_PATHS.contains(&path.trim_end_matches('/'))
 }
 
 /// The cache is shared by everything on the zone, so the key names the origin too: two origins (or
@@ -182,6 +184,8 @@ mod tests {
         assert!(is_logout("post", "/api/accounts/logout"));
         assert!(!is_logout("GET", "/api/accounts/logout/"));
         assert!(!is_logout("POST", "/api/accounts/login/"));
+        assert!(is_logout("POST", "/api/accounts/logout_all/"));
+        assert!(!is_logout("POST", "/api/accounts/change_password/"));
         assert!(!is_logout("POST", "/api/accounts/logout/extra/"));
     }
 

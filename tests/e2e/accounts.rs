@@ -265,3 +265,97 @@ async fn logout_at_the_origin_reaches_the_edge_within_the_cache_bound() {
         logged_out.elapsed()
     );
 }
+
+/// A password change (and log-out-everywhere) at any edge or at the origin ends the other sessions at
+/// every edge within the session cache bound; the edge that carried a log-out-everywhere refuses the
+/// caller's own token at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn password_change_and_logout_everywhere_reach_the_edge_within_the_cache_bound() {
+    const CACHE_SECS: u32 = 3;
+    let stack = spawn_stack(CACHE_SECS).await;
+    let account = stack.signup("edge_dora").await;
+    let login = |password: &'static str| {
+        stack.edge(
+            Method::POST,
+            "/api/accounts/login/",
+            None,
+            Some(json!({"username": account.username, "password": password})),
+        )
+    };
+    let phone = login("correct horse").await.body["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    for token in [&account.token, &phone] {
+        assert_eq!(login_status(&stack, token).await.status, StatusCode::OK);
+    }
+
+    let changed = stack
+        .edge(
+            Method::POST,
+            "/api/accounts/change_password/",
+            Some(&account.token),
+            Some(json!({"old_password": "correct horse", "new_password": "a fresh secret"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body, json!({"success": true, "ended": 1}));
+    let changed_at = Instant::now();
+    let bound = Duration::from_secs(u64::from(CACHE_SECS) + 1);
+    loop {
+        let reply = login_status(&stack, &phone).await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            assert_invalid_token(&reply, "the other session after the password change");
+            break;
+        }
+        assert!(
+            changed_at.elapsed() <= bound,
+            "the other session still accepted after {:?}",
+            changed_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        login_status(&stack, &account.token).await.status,
+        StatusCode::OK,
+        "the changing session stays"
+    );
+    assert_eq!(
+        login("correct horse").await.status,
+        StatusCode::BAD_REQUEST,
+        "the old password"
+    );
+
+    let laptop = login("a fresh secret").await.body["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert_eq!(login_status(&stack, &laptop).await.status, StatusCode::OK);
+    let everywhere = stack
+        .edge(
+            Method::POST,
+            "/api/accounts/logout_all/",
+            Some(&account.token),
+            None,
+        )
+        .await;
+    assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
+    assert_eq!(everywhere.body, json!({"success": true, "ended": 2}));
+    assert_invalid_token(
+        &login_status(&stack, &account.token).await,
+        "the caller's own session, at once",
+    );
+    let ended_at = Instant::now();
+    loop {
+        let reply = login_status(&stack, &laptop).await;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            ended_at.elapsed() <= bound,
+            "another session still accepted after {:?}",
+            ended_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
