@@ -100,7 +100,7 @@ edge-tools:
 
 ## edge-dev: serve the worker on http://127.0.0.1:8787 in front of ORIGIN_URL
 edge-dev: edge
-	$(WRANGLER) dev --port 8787 --ip 127.0.0.1
+	$(WRANGLER) dev --port 8787 --ip 127.0.0.1 --var "ROOKERY_ENV:$${ROOKERY_ENV:-development}"
 
 ## test-e2e: the origin behind the real worker under wrangler dev (needs MySQL, Redis, RabbitMQ)
 test-e2e: edge
