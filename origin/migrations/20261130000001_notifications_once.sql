@@ -3,6 +3,10 @@
 -- key also serves the deletes that take a target's notifications with it (recipient first: the table is
 -- sharded by recipient).
 
+-- The key, first without its uniqueness, so the clean-up below finds duplicates through it.
+ALTER TABLE notifications
+    ADD KEY notifications_once (recipient_id, target_type, target_id, verb, actor_id);
+
 -- Keep the newest of any duplicates made before this rule.
 DELETE older FROM notifications older
 JOIN notifications newer
@@ -14,4 +18,5 @@ JOIN notifications newer
  AND newer.id > older.id;
 
 ALTER TABLE notifications
+    DROP KEY notifications_once,
     ADD UNIQUE KEY notifications_once (recipient_id, target_type, target_id, verb, actor_id);

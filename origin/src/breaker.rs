@@ -68,8 +68,10 @@ impl Breaker {
 
     /// A call reached the dependency: close.
     pub fn reset(&self) {
-        if self.open_until_ms.load(Ordering::Relaxed) != 0 {
-            self.open_until_ms.store(0, Ordering::Relaxed);
+        let until = self.open_until_ms.load(Ordering::Relaxed);
+        // Only the state this call saw: a trip recorded in between stands.
+        if until != 0 {
+            let _ = self.open_until_ms.compare_exchange(until, 0, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 

@@ -7,20 +7,38 @@
 //! connection: a hang-up only drops the wait for the answer, never the work.
 //!
 //! The request timeout sits outside this layer, so a request that runs too long gets its 408 while its
-//! work still finishes.
+//! work still finishes. The tasks are tracked ([`Work`]): shutdown waits for them too, not only for the
+//! connections still open.
+
+use std::time::Duration;
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::error::ApiError;
 
-pub async fn run_to_completion(request: Request, next: Next) -> Response {
-    let work = next.run(request).instrument(tracing::Span::current());
-    match tokio::spawn(work).await {
+/// The requests' detached work.
+#[derive(Clone, Default)]
+pub struct Work(TaskTracker);
+
+impl Work {
+    /// Waits (at most `limit`) for every request's work to finish; no new work is expected by then.
+    pub async fn finish(&self, limit: Duration) {
+        self.0.close();
+        if tokio::time::timeout(limit, self.0.wait()).await.is_err() {
+            tracing::warn!(left = self.0.len(), "requests' work still running at shutdown");
+        }
+    }
+}
+
+pub async fn run_to_completion(State(work): State<Work>, request: Request, next: Next) -> Response {
+    let work_done = next.run(request).instrument(tracing::Span::current());
+    match work.0.spawn(work_done).await {
         Ok(response) => response,
         Err(error) => ApiError::Internal(anyhow::anyhow!("a handler failed: {error}")).into_response(),
     }

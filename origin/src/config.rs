@@ -224,7 +224,8 @@ fn key_ring(list_var: &str, single_var: &str, dev_secret: &str, dev_mode: bool) 
         return KeyRing::parse(&list).map_err(|error| anyhow::anyhow!("{list_var} is not valid: {error}"));
     }
     match var(single_var) {
-        Some(secret) => Ok(KeyRing::single(&secret)),
+        // Trimmed as the edge trims its bindings: a secret read from a file often ends in a newline.
+        Some(secret) => Ok(KeyRing::single(secret.trim())),
         None if dev_mode => Ok(KeyRing::single(dev_secret)),
         None => bail!("{list_var} (or {single_var}) must be set; for development set ROOKERY_ENV=development"),
     }

@@ -31,6 +31,9 @@ use crate::{
     worker::Background,
 };
 
+/// How long shutdown waits for requests' detached work.
+const WORK_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Application {
     listener: TcpListener,
     /// `/metrics`, `/readyz`, `/healthz` for operators, apart from the public API ([`health::admin_router`]).
@@ -70,6 +73,7 @@ impl Application {
     /// background tasks finish their current work, and returns.
     pub async fn run(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, admin, state } = self;
+        let work = state.work.clone();
         let shutdown = CancellationToken::new();
         let background = Background::start(&state, shutdown.clone(), state.config.run_consumers);
 
@@ -88,6 +92,8 @@ impl Application {
         let (public, admin, ()) = tokio::join!(public, admin, trigger);
         public.context("while serving HTTP")?;
         admin.context("while serving the admin listener")?;
+        // Work of requests whose clients left (or got their 408) is not waited for by the server.
+        work.finish(WORK_DRAIN).await;
         background.finish().await;
         tracing::info!("origin stopped");
         Ok(())
@@ -109,6 +115,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         metrics: Arc::new(Metrics::new()?),
         outbox_notify: Arc::new(Notify::new()),
         media: media::store::open(&config)?,
+        work: complete::Work::default(),
         config: Arc::new(config),
     })
 }
@@ -124,7 +131,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::ratelimit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
         // Everything above touches MySQL and Redis: it runs to completion whether or not the client stays.
-        .layer(middleware::from_fn(complete::run_to_completion))
+        .layer(middleware::from_fn_with_state(state.work.clone(), complete::run_to_completion))
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that arrives too slowly (or stops arriving) is cut off with a 408 rather than
         // holding the connection; inside the trace layer, so the 408 is logged with its request id.

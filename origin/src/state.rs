@@ -26,4 +26,6 @@ pub struct AppState {
     pub media: Arc<dyn object_store::ObjectStore>,
     /// Feature switches (gradual rollouts), cached per process for a couple of seconds.
     pub switches: Arc<Switches>,
+    /// The requests' work, detached from their connections; shutdown waits for it.
+    pub work: crate::complete::Work,
 }

@@ -5,7 +5,8 @@
 //! Value: `v2;<key id>;<unix seconds>;<user id or 0>;<session id or 0>;<client ip>;<request id>;<body
 //! sha-256>;<signature>`, where the digest and the signature are base64url, and the signature is
 //! HMAC-SHA256, under the key of that id from the ring the edge shares with the origin, of everything
-//! before it plus `;<METHOD>;<path without trailing slashes>;<query>`.
+//! before it plus `;<len>:<METHOD>;<len>:<path without trailing slashes>;<len>:<query>` (each length in
+//! bytes, in decimal).
 //!
 //! What a captured header is good for: the same method, path, query and body (the origin compares the
 //! body it received with the digest) within [`MAX_AGE_SECS`], which is to say the same request again.
@@ -119,13 +120,14 @@ fn clean(text: &str) -> String {
 fn mac(secret: &[u8], signed: &str, target: Target<'_>) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
     mac.update(signed.as_bytes());
-    mac.update(b";");
-    mac.update(target.method.as_bytes());
-    mac.update(b";");
-    // Trailing slashes are optional in the API; both sides sign the path without them.
-    mac.update(target.path.trim_end_matches('/').as_bytes());
-    mac.update(b";");
-    mac.update(target.query.unwrap_or_default().as_bytes());
+    // Trailing slashes are optional in the API; both sides sign the path without them. Each part goes
+    // with its length, so no `;` inside a path or query can move text from one part to the next.
+    for part in [target.method, target.path.trim_end_matches('/'), target.query.unwrap_or_default()] {
+        mac.update(b";");
+        mac.update(part.len().to_string().as_bytes());
+        mac.update(b":");
+        mac.update(part.as_bytes());
+    }
     mac
 }
 
@@ -181,6 +183,15 @@ mod tests {
         let tampered = value.replacen(";7;", ";8;", 1);
         assert_eq!(
             EdgeAssertion::decode(&keys(), &tampered, at("GET", "/a", Some("page=1")), 1000),
+            Err(AssertionError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_separator_cannot_move_text_between_path_and_query() {
+        let value = sample().encode(&keys(), at("GET", "/a", Some("x;y")));
+        assert_eq!(
+            EdgeAssertion::decode(&keys(), &value, at("GET", "/a;x", Some("y")), 1000),
             Err(AssertionError::BadSignature)
         );
     }

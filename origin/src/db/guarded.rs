@@ -5,10 +5,17 @@
 //! breaker turns that into one wait: after a connection failure, calls fail at once (a 503 at the HTTP
 //! layer) for [`crate::breaker::OPEN_FOR`], then one call probes the server again.
 //!
-//! A timeout for want of a free connection while the pool is full and MySQL answers is load, not an
-//! outage, and does not open the breaker.
+//! A timeout for want of a free connection while other callers keep getting connections is load, not an
+//! outage, and does not open the breaker; one during which no acquire succeeded at all (MySQL refuses
+//! connections, or every connection hangs) is.
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Instant,
+};
 
 use futures::{future::BoxFuture, stream::BoxStream, StreamExt, TryStreamExt};
 use sqlx::{
@@ -23,11 +30,18 @@ use crate::breaker::Breaker;
 pub struct Db {
     pool: MySqlPool,
     breaker: Arc<Breaker>,
+    /// When an acquire last succeeded, in milliseconds since `epoch`.
+    last_success_ms: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 impl Db {
     pub fn new(pool: MySqlPool) -> Self {
-        Self { pool, breaker: Arc::new(Breaker::default()) }
+        Self { pool, breaker: Arc::new(Breaker::default()), last_success_ms: Arc::new(AtomicU64::new(0)), epoch: Instant::now() }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The pool itself, past the breaker (migrations, maintenance commands).
@@ -45,10 +59,14 @@ impl Db {
         if !self.breaker.admit() {
             return Err(sqlx::Error::PoolTimedOut);
         }
+        let started = self.now_ms();
         let acquired = self.pool.acquire().await;
         match &acquired {
-            Ok(_) => self.breaker.reset(),
-            Err(error) if self.is_outage(error) => self.breaker.trip(),
+            Ok(_) => {
+                self.last_success_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+                self.breaker.reset();
+            }
+            Err(error) if self.is_outage(error, started) => self.breaker.trip(),
             Err(_) => {}
         }
         acquired
@@ -58,20 +76,19 @@ impl Db {
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, MySql>> {
         let conn = self.acquire().await?;
         let begun = Transaction::begin(conn, None).await;
-        if let Err(error) = &begun {
-            if self.is_outage(error) {
-                self.breaker.trip();
-            }
+        if let Err(error @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_))) = &begun {
+            tracing::debug!(%error, "MySQL connection failed at BEGIN");
+            self.breaker.trip();
         }
         begun
     }
 
-    fn is_outage(&self, error: &sqlx::Error) -> bool {
+    /// Whether a failed acquire that began at `started` says MySQL is unreachable.
+    fn is_outage(&self, error: &sqlx::Error, started: u64) -> bool {
         match error {
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
-            // Every connection busy with MySQL answering is load; fewer connections than allowed means
-            // new ones could not be opened.
-            sqlx::Error::PoolTimedOut => self.pool.size() < self.pool.options().get_max_connections(),
+            // Others got connections while this one waited: the pool is busy, MySQL answers.
+            sqlx::Error::PoolTimedOut => self.last_success_ms.load(Ordering::Relaxed) < started,
             _ => false,
         }
     }

@@ -158,7 +158,7 @@ async fn settle<H, F>(
         match handler(channel.clone(), data.clone()).await {
             // No connection to be had says nothing about the message: wait and run it again here, without
             // spending one of its delivery attempts (spending them would dead-letter healthy work).
-            Outcome::Retry(error) if is_pool_exhausted(&error) && !shutdown.is_cancelled() => {
+            Outcome::Retry(error) if is_pool_exhausted(&error) && !shutdown.is_cancelled() && waits < MAX_WAITS => {
                 tracing::warn!(queue, waits, "no MySQL connection for a message; waiting to run it again");
                 tokio::select! {
                     () = sleep(retry_pause(waits)) => {}
@@ -192,6 +192,11 @@ async fn settle<H, F>(
         tracing::warn!(queue, %error, "could not settle a message");
     }
 }
+
+/// In-place waits for a connection before a message is requeued like any failure: about ten minutes at
+/// the capped pause, well inside the broker's consumer timeout (30 minutes by default), after which it
+/// would take the message back and close the channel.
+const MAX_WAITS: u64 = 120;
 
 /// The handler found no free MySQL connection (the pool's wait ran out, or its breaker is open).
 fn is_pool_exhausted(error: &anyhow::Error) -> bool {

@@ -57,9 +57,7 @@ pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<Frie
     let merged = match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
         Ok(ids) => {
             let ids: Vec<TweetId> = ids.into_iter().map(TweetId).collect();
-            let noted = timeline::note_follow(&state.redis, user.user_id, to).await;
-            let added = timeline::add(&state.redis, Kind::Home, &[user.user_id], &ids, cap).await;
-            noted.and(added).map_err(anyhow::Error::from)
+            timeline::add(&state.redis, Kind::Home, &[user.user_id], &ids, cap).await.map_err(anyhow::Error::from)
         }
         Err(error) => Err(error.into()),
     };

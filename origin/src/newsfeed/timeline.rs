@@ -41,8 +41,10 @@ pub fn key(redis: &Redis, kind: Kind, user: UserId) -> String {
     }
 }
 
-/// The authors `user` unfollowed lately (a hash: author id → when), in the user's slot. A delivery that
-/// was planned before the unfollow and arrives after it must not put the author's tweet back.
+/// The authors `user` unfollowed lately (a hash: author id → when, in milliseconds since the epoch), in
+/// the user's slot. A delivery of a tweet written before that moment, arriving after the unfollow, must
+/// not put it back; tweets written later (after a follow again) are delivered as usual, so the note never
+/// needs lifting and a follow cannot race with it.
 fn unfollowed_key(redis: &Redis, user: UserId) -> String {
     redis.key(format_args!("tl:x:{{{user}}}"))
 }
@@ -114,14 +116,16 @@ pub async fn remove(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[Tweet
 }
 
 /// `KEYS[1]` home timeline, `KEYS[2]` its owner's unfollowed authors, `ARGV[1]` cap, `ARGV[2]` author,
-/// `ARGV[3]` tweet id: [`add_script`], unless the owner has unfollowed the author since.
+/// `ARGV[3]` tweet id, `ARGV[4]` the tweet's creation (ms): [`add_script`], unless the owner unfollowed
+/// the author after the tweet was written.
 fn deliver_script() -> &'static Script {
     static SCRIPT: OnceLock<Script> = OnceLock::new();
     SCRIPT.get_or_init(|| {
         Script::new(
             r"
             if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-            if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+            local unfollowed = redis.call('HGET', KEYS[2], ARGV[2])
+            if unfollowed and tonumber(ARGV[4]) <= tonumber(unfollowed) then return 0 end
             redis.call('ZADD', KEYS[1], ARGV[3], ARGV[3])
             redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 1))
             return 1
@@ -149,6 +153,7 @@ pub async fn deliver(redis: &Redis, author: UserId, tweet: TweetId, followers: &
             .arg(cap)
             .arg(author.0)
             .arg(tweet.0)
+            .arg(crate::ids::created_at_of(tweet.0) / 1000)
             .ignore();
     }
     match pipe.query_async::<()>(&mut conn).await {
@@ -160,8 +165,8 @@ pub async fn deliver(redis: &Redis, author: UserId, tweet: TweetId, followers: &
     }
 }
 
-/// Remembers that `user` unfollowed `author` (before their tweets are taken out of `user`'s timeline), so
-/// deliveries still in flight skip `user`.
+/// Remembers that `user` unfollowed `author` now (before their tweets are taken out of `user`'s
+/// timeline), so deliveries of tweets written before now, still in flight, skip `user`.
 pub async fn note_unfollow(redis: &Redis, user: UserId, author: UserId) -> redis::RedisResult<()> {
     let mut conn = redis.conn().await?;
     let key = unfollowed_key(redis, user);
@@ -177,12 +182,6 @@ pub async fn note_unfollow(redis: &Redis, user: UserId, author: UserId) -> redis
         .ignore()
         .query_async(&mut conn)
         .await
-}
-
-/// Forgets an unfollow: `user` follows `author` again.
-pub async fn note_follow(redis: &Redis, user: UserId, author: UserId) -> redis::RedisResult<()> {
-    let mut conn = redis.conn().await?;
-    redis::cmd("HDEL").arg(unfollowed_key(redis, user)).arg(author.0).query_async(&mut conn).await
 }
 
 /// Takes one tweet out of the home timelines of `followers`.

@@ -56,11 +56,22 @@ pub async fn upsert(db: impl MySqlExecutor<'_>, row: &NotificationRow, created_a
 pub async fn target_exists(tx: &mut Transaction<'_, MySql>, verb: Verb, target_type: TargetType, target_id: u64, actor: UserId) -> sqlx::Result<bool> {
     let found: Option<i32> = match (verb, target_type) {
         (Verb::CommentedOnTweet, _) => {
-            sqlx::query_scalar("SELECT 1 FROM comments WHERE tweet_id = ? AND user_id = ? LIMIT 1 LOCK IN SHARE MODE")
+            // The tweet row, which every comment delete locks first, serialises this with them; the plain
+            // read after it then sees whatever they committed (its snapshot starts here).
+            let tweet: Option<i32> = sqlx::query_scalar("SELECT 1 FROM tweets WHERE id = ? LOCK IN SHARE MODE")
                 .bind(target_id)
-                .bind(actor)
                 .fetch_optional(&mut **tx)
-                .await?
+                .await?;
+            match tweet {
+                None => None,
+                Some(_) => {
+                    sqlx::query_scalar("SELECT 1 FROM comments WHERE tweet_id = ? AND user_id = ? LIMIT 1")
+                        .bind(target_id)
+                        .bind(actor)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                }
+            }
         }
         (_, TargetType::Tweet) => {
             sqlx::query_scalar("SELECT 1 FROM tweets WHERE id = ? LOCK IN SHARE MODE").bind(target_id).fetch_optional(&mut **tx).await?
