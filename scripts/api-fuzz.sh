@@ -143,7 +143,7 @@ edge_pid=$!
 
 # Ready when the worker itself answers: it refuses a malformed token without asking the origin.
 for attempt in $(seq 1 450); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer not-a-token' "$EDGE/__ready")" = 401 ] && break
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer not-a-token' "$EDGE/api/__ready")" = 401 ] && break
   kill -0 "$edge_pid" 2>/dev/null || { log "wrangler exited:"; tail -40 "$REPORTS/edge.log" >&2; exit 1; }
   [ "$attempt" = 450 ] && { log "wrangler did not serve within 90 s:"; tail -40 "$REPORTS/edge.log" >&2; exit 1; }
   sleep 0.2

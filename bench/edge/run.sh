@@ -69,7 +69,7 @@ wait_for() { # url, expected status, curl options...
   echo "$url did not answer $status" >&2; tail -20 "$WORK"/*.log >&2; exit 1
 }
 wait_for "$ORIGIN/healthz" 200
-wait_for "http://127.0.0.1:$RUST_PORT/__ready" 401 -H 'Authorization: Bearer x'
+wait_for "http://127.0.0.1:$RUST_PORT/api/__ready" 401 -H 'Authorization: Bearer x'
 wait_for "http://127.0.0.1:$JS_PORT/healthz" 200
 
 TOKEN=$(curl -fsS -X POST "$ORIGIN/api/accounts/signup/" -H 'content-type: application/json' \
