@@ -14,3 +14,4 @@ mod key_rotation;
 mod public_api;
 mod ratelimit;
 mod token_attacks;
+mod wrangler;
