@@ -18,10 +18,7 @@ use crate::{client::Client, config::Config, errors::EdgeError, session};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identity {
     Anonymous,
-    User {
-        user_id: UserId,
-        session_id: SessionId,
-    },
+    User { user_id: UserId, session_id: SessionId },
 }
 
 impl Identity {
@@ -29,10 +26,7 @@ impl Identity {
     pub fn user(self) -> Option<(UserId, SessionId)> {
         match self {
             Self::Anonymous => None,
-            Self::User {
-                user_id,
-                session_id,
-            } => Some((user_id, session_id)),
+            Self::User { user_id, session_id } => Some((user_id, session_id)),
         }
     }
 }
@@ -50,10 +44,7 @@ pub async fn authenticate(
     if !session::is_live(claims.session_id, config, client, now).await? {
         return Err(EdgeError::InvalidToken);
     }
-    Ok(Identity::User {
-        user_id: claims.user_id,
-        session_id: claims.session_id,
-    })
+    Ok(Identity::User { user_id: claims.user_id, session_id: claims.session_id })
 }
 
 /// The checks that need no I/O: the scheme is Bearer and the token verifies and is unexpired.
@@ -73,15 +64,7 @@ mod tests {
     }
 
     fn token(keys: &KeyRing, expires_at: i64) -> String {
-        token::sign(
-            keys,
-            &Claims {
-                user_id: UserId(7),
-                session_id: SessionId(9),
-                issued_at: NOW - 10,
-                expires_at,
-            },
-        )
+        token::sign(keys, &Claims { user_id: UserId(7), session_id: SessionId(9), issued_at: NOW - 10, expires_at })
     }
 
     #[test]
@@ -89,10 +72,7 @@ mod tests {
         let keys = ring("k1:token-secret");
         let header = format!("Bearer {}", token(&keys, NOW + 60));
         let claims = verify_header(&header, &keys, NOW).expect("valid");
-        assert_eq!(
-            (claims.user_id, claims.session_id),
-            (UserId(7), SessionId(9))
-        );
+        assert_eq!((claims.user_id, claims.session_id), (UserId(7), SessionId(9)));
     }
 
     #[test]
@@ -101,10 +81,7 @@ mod tests {
         let rotated = ring("k2:new-secret,k1:old-secret");
         assert!(verify_header(&old, &rotated, NOW).is_ok());
         let retired = ring("k2:new-secret");
-        assert!(matches!(
-            verify_header(&old, &retired, NOW),
-            Err(EdgeError::InvalidToken)
-        ));
+        assert!(matches!(verify_header(&old, &retired, NOW), Err(EdgeError::InvalidToken)));
     }
 
     #[test]
@@ -120,13 +97,7 @@ mod tests {
             format!("Bearer {}", token(&ring("k9:token-secret"), NOW + 60)),
             format!("Bearer {}", token(&keys, NOW)),
         ] {
-            assert!(
-                matches!(
-                    verify_header(&header, &keys, NOW),
-                    Err(EdgeError::InvalidToken)
-                ),
-                "accepted {header:?}"
-            );
+            assert!(matches!(verify_header(&header, &keys, NOW), Err(EdgeError::InvalidToken)), "accepted {header:?}");
         }
     }
 }

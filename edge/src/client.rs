@@ -26,10 +26,7 @@ impl Client {
     /// The caller of a request whose id is `request_id` ([`request_id`]).
     pub fn new(request_id: String, headers: &Headers, trust_cf_connecting_ip: bool) -> Self {
         let cf_connecting_ip = headers.get("cf-connecting-ip").ok().flatten();
-        Self {
-            request_id,
-            ip: client_ip(trust_cf_connecting_ip, cf_connecting_ip.as_deref()),
-        }
+        Self { request_id, ip: client_ip(trust_cf_connecting_ip, cf_connecting_ip.as_deref()) }
     }
 }
 
@@ -48,9 +45,7 @@ pub fn request_id(headers: &Headers) -> String {
 /// half-mangled id.
 pub fn is_sane_request_id(id: &str) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_'))
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_'))
 }
 
 /// `CF-Connecting-IP` when the deployment trusts it and it holds an IP address; otherwise `unknown`.
@@ -74,10 +69,7 @@ fn new_request_id() -> String {
 
 fn random_uuid() -> Option<String> {
     let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
-    let random_uuid: js_sys::Function = js_sys::Reflect::get(&crypto, &"randomUUID".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
+    let random_uuid: js_sys::Function = js_sys::Reflect::get(&crypto, &"randomUUID".into()).ok()?.dyn_into().ok()?;
     random_uuid.call0(&crypto).ok()?.as_string()
 }
 
@@ -87,22 +79,10 @@ mod tests {
 
     #[test]
     fn keeps_only_sane_request_ids() {
-        for good in [
-            "abc",
-            "3f2b8c1e-9d4a-4c1b-8e7f-0a1b2c3d4e5f",
-            "req_1.2:3",
-            &"a".repeat(64),
-        ] {
+        for good in ["abc", "3f2b8c1e-9d4a-4c1b-8e7f-0a1b2c3d4e5f", "req_1.2:3", &"a".repeat(64)] {
             assert!(is_sane_request_id(good), "{good}");
         }
-        for bad in [
-            "",
-            "has space",
-            "semi;colon",
-            "ünïcode",
-            &"a".repeat(65),
-            "line\nbreak",
-        ] {
+        for bad in ["", "has space", "semi;colon", "ünïcode", &"a".repeat(65), "line\nbreak"] {
             assert!(!is_sane_request_id(bad), "{bad:?}");
         }
     }

@@ -29,10 +29,7 @@ const DEFAULT_MAX_BODY_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The secrets `.dev.vars.example` (and the origin's development defaults) publish; never valid
 /// outside development.
-const DEV_SECRETS: [&str; 2] = [
-    "rookery-dev-token-secret-change-me",
-    "rookery-dev-edge-secret-change-me",
-];
+const DEV_SECRETS: [&str; 2] = ["rookery-dev-token-secret-change-me", "rookery-dev-edge-secret-change-me"];
 /// Outside development every key must be at least this long (the origin's rule too).
 const MIN_SECRET_LEN: usize = 32;
 
@@ -72,15 +69,9 @@ pub enum ConfigError {
     #[error("binding {0} is not set")]
     Missing(&'static str),
     #[error("binding {list} (or {single}) is not set")]
-    MissingKeys {
-        list: &'static str,
-        single: &'static str,
-    },
+    MissingKeys { list: &'static str, single: &'static str },
     #[error("binding {name} is invalid: {why}")]
-    Invalid {
-        name: &'static str,
-        why: &'static str,
-    },
+    Invalid { name: &'static str, why: &'static str },
     #[error("binding {name} is not a key ring (id:secret,...): {error}")]
     Keys { name: &'static str, error: KeyError },
     /// A key anyone could know, outside development. Names the key, never its secret.
@@ -88,11 +79,7 @@ pub enum ConfigError {
         "binding {name}: key {id:?} {why}; outside development every key must be a private secret \
          of at least 32 characters (set ROOKERY_ENV=development in .dev.vars for local runs)"
     )]
-    Unsafe {
-        name: &'static str,
-        id: String,
-        why: &'static str,
-    },
+    Unsafe { name: &'static str, id: String, why: &'static str },
 }
 
 impl Config {
@@ -102,13 +89,10 @@ impl Config {
 
     /// Builds the configuration from any name → value lookup, so the rules can be tested natively.
     fn from_lookup(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
-        let lookup = |name: &'static str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let development = lookup("ROOKERY_ENV")
-            .is_some_and(|env| matches!(env.as_str(), "dev" | "development" | "test"));
+        let lookup =
+            |name: &'static str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+        let development =
+            lookup("ROOKERY_ENV").is_some_and(|env| matches!(env.as_str(), "dev" | "development" | "test"));
         let (token_name, token_keys) = key_ring(&lookup, "TOKEN_SECRETS", "TOKEN_SECRET")?;
         let (edge_name, edge_keys) = key_ring(&lookup, "EDGE_SECRETS", "EDGE_SECRET")?;
         if !development {
@@ -116,16 +100,13 @@ impl Config {
             refuse_public_keys(edge_name, &edge_keys)?;
         }
         Ok(Self {
-            origin_url: parse_origin_url(
-                &lookup("ORIGIN_URL").ok_or(ConfigError::Missing("ORIGIN_URL"))?,
-            )?,
+            origin_url: parse_origin_url(&lookup("ORIGIN_URL").ok_or(ConfigError::Missing("ORIGIN_URL"))?)?,
             token_keys,
             edge_keys,
             session_cache_secs: number(&lookup, "SESSION_CACHE_SECS", DEFAULT_SESSION_CACHE_SECS)?,
             feed_cache_secs: number(&lookup, "FEED_CACHE_SECS", DEFAULT_FEED_CACHE_SECS)?,
             public_cache_secs: number(&lookup, "PUBLIC_CACHE_SECS", DEFAULT_PUBLIC_CACHE_SECS)?,
-            rate_limits: switch(&lookup, "RATE_LIMITS", ["on", "off"], "expected on or off")?
-                .unwrap_or(true),
+            rate_limits: switch(&lookup, "RATE_LIMITS", ["on", "off"], "expected on or off")?.unwrap_or(true),
             trust_cf_connecting_ip: switch(
                 &lookup,
                 "TRUST_CF_CONNECTING_IP",
@@ -170,8 +151,7 @@ fn key_ring(
     single: &'static str,
 ) -> Result<(&'static str, KeyRing), ConfigError> {
     if let Some(text) = lookup(list) {
-        let ring =
-            KeyRing::parse(&text).map_err(|error| ConfigError::Keys { name: list, error })?;
+        let ring = KeyRing::parse(&text).map_err(|error| ConfigError::Keys { name: list, error })?;
         return Ok((list, ring));
     }
     let secret = lookup(single).ok_or(ConfigError::MissingKeys { list, single })?;
@@ -188,11 +168,7 @@ fn refuse_public_keys(name: &'static str, ring: &KeyRing) -> Result<(), ConfigEr
         } else {
             continue;
         };
-        return Err(ConfigError::Unsafe {
-            name,
-            id: key.id.clone(),
-            why,
-        });
+        return Err(ConfigError::Unsafe { name, id: key.id.clone(), why });
     }
     Ok(())
 }
@@ -205,10 +181,7 @@ fn number<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match lookup(name) {
         None => Ok(default),
-        Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
-            name,
-            why: "expected a whole number",
-        }),
+        Some(text) => text.parse().map_err(|_| ConfigError::Invalid { name, why: "expected a whole number" }),
     }
 }
 
@@ -228,10 +201,7 @@ fn switch(
 }
 
 fn parse_origin_url(text: &str) -> Result<String, ConfigError> {
-    let invalid = |why| ConfigError::Invalid {
-        name: "ORIGIN_URL",
-        why,
-    };
+    let invalid = |why| ConfigError::Invalid { name: "ORIGIN_URL", why };
     let url = Url::parse(text).map_err(|_| invalid("not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("expected an http or https URL"));
@@ -247,16 +217,9 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
-        let pairs: Vec<(&'static str, String)> = pairs
-            .iter()
-            .map(|(name, value)| (*name, (*value).to_owned()))
-            .collect();
-        Config::from_lookup(|name| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, value)| value.clone())
-        })
+        let pairs: Vec<(&'static str, String)> =
+            pairs.iter().map(|(name, value)| (*name, (*value).to_owned())).collect();
+        Config::from_lookup(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, value)| value.clone()))
     }
 
     /// `pairs` with `changes` applied: a name in `changes` replaces (or, with "", removes) the base's.
@@ -264,11 +227,8 @@ mod tests {
         pairs: &[(&'static str, &'static str)],
         changes: &[(&'static str, &'static str)],
     ) -> Vec<(&'static str, &'static str)> {
-        let mut result: Vec<_> = pairs
-            .iter()
-            .filter(|(name, _)| !changes.iter().any(|(n, _)| n == name))
-            .copied()
-            .collect();
+        let mut result: Vec<_> =
+            pairs.iter().filter(|(name, _)| !changes.iter().any(|(n, _)| n == name)).copied().collect();
         result.extend(changes.iter().filter(|(_, value)| !value.is_empty()));
         result
     }
@@ -291,10 +251,7 @@ mod tests {
         assert_eq!(c.feed_cache_secs, 5);
         assert_eq!(c.public_cache_secs, 5);
         assert!(c.rate_limits);
-        assert!(
-            !c.trust_cf_connecting_ip,
-            "CF-Connecting-IP is not trusted unless set"
-        );
+        assert!(!c.trust_cf_connecting_ip, "CF-Connecting-IP is not trusted unless set");
         assert_eq!(c.max_body_bytes, 52_428_800);
     }
 
@@ -326,10 +283,7 @@ mod tests {
     fn rejects_missing_and_invalid() {
         assert_eq!(
             config(&with(&BASE, &[("EDGE_SECRET", "")])).err(),
-            Some(ConfigError::MissingKeys {
-                list: "EDGE_SECRETS",
-                single: "EDGE_SECRET"
-            })
+            Some(ConfigError::MissingKeys { list: "EDGE_SECRETS", single: "EDGE_SECRET" })
         );
         for (name, value) in [
             ("ORIGIN_URL", "127.0.0.1:8000"),
@@ -344,10 +298,7 @@ mod tests {
             ("MAX_BODY_BYTES", "50MiB"),
         ] {
             assert!(
-                matches!(
-                    config(&with(&BASE, &[(name, value)])),
-                    Err(ConfigError::Invalid { .. })
-                ),
+                matches!(config(&with(&BASE, &[(name, value)])), Err(ConfigError::Invalid { .. })),
                 "{name}={value} accepted"
             );
         }
@@ -361,31 +312,16 @@ mod tests {
 
         let rotated = config(&with(
             &BASE,
-            &[
-                ("TOKEN_SECRETS", "k2:new-token-secret,k1:old-token-secret"),
-                ("EDGE_SECRETS", "e2:new-edge-secret"),
-            ],
+            &[("TOKEN_SECRETS", "k2:new-token-secret,k1:old-token-secret"), ("EDGE_SECRETS", "e2:new-edge-secret")],
         ))
         .expect("valid");
         assert_eq!(rotated.token_keys.signing().id, "k2");
-        assert!(
-            rotated.token_keys.find("k1").is_some(),
-            "the old key still verifies"
-        );
+        assert!(rotated.token_keys.find("k1").is_some(), "the old key still verifies");
         assert_eq!(rotated.edge_keys.signing().id, "e2");
         assert_eq!(rotated.edge_keys.keys().len(), 1);
 
         let broken = config(&with(&BASE, &[("TOKEN_SECRETS", "no-id-here")]));
-        assert!(
-            matches!(
-                broken,
-                Err(ConfigError::Keys {
-                    name: "TOKEN_SECRETS",
-                    ..
-                })
-            ),
-            "{broken:?}"
-        );
+        assert!(matches!(broken, Err(ConfigError::Keys { name: "TOKEN_SECRETS", .. })), "{broken:?}");
     }
 
     #[test]
@@ -401,39 +337,24 @@ mod tests {
         }
         for env in ["", "production", "staging", "Development", "prod"] {
             let refused = config(&with(&base, &[("ROOKERY_ENV", env)]));
-            assert!(
-                matches!(refused, Err(ConfigError::Unsafe { .. })),
-                "{env:?}: {refused:?}"
-            );
+            assert!(matches!(refused, Err(ConfigError::Unsafe { .. })), "{env:?}: {refused:?}");
         }
     }
 
     #[test]
     fn outside_development_public_and_short_keys_are_refused() {
-        let production = with(
-            &BASE,
-            &[
-                ("ROOKERY_ENV", ""),
-                ("TOKEN_SECRET", LONG_TOKEN),
-                ("EDGE_SECRET", LONG_EDGE),
-            ],
-        );
+        let production = with(&BASE, &[("ROOKERY_ENV", ""), ("TOKEN_SECRET", LONG_TOKEN), ("EDGE_SECRET", LONG_EDGE)]);
         assert!(config(&production).is_ok());
         let dev_token = "rookery-dev-token-secret-change-me";
         let dev_edge = "rookery-dev-edge-secret-change-me";
-        let old_dev_key =
-            "k2:a-private-token-secret-of-40-characters!!,k1:rookery-dev-token-secret-change-me";
+        let old_dev_key = "k2:a-private-token-secret-of-40-characters!!,k1:rookery-dev-token-secret-change-me";
         let short_old_key = "e2:a-private-edge-secret-of-40-characters!!!,e1:tiny-secret";
         for (changes, name, id) in [
             (("TOKEN_SECRET", dev_token), "TOKEN_SECRET", "0"),
             (("EDGE_SECRET", dev_edge), "EDGE_SECRET", "0"),
             // The edge's secret as the token's: still public.
             (("TOKEN_SECRET", dev_edge), "TOKEN_SECRET", "0"),
-            (
-                ("EDGE_SECRET", "only-31-characters-long-secret!"),
-                "EDGE_SECRET",
-                "0",
-            ),
+            (("EDGE_SECRET", "only-31-characters-long-secret!"), "EDGE_SECRET", "0"),
             (("TOKEN_SECRETS", old_dev_key), "TOKEN_SECRETS", "k1"),
             (("EDGE_SECRETS", short_old_key), "EDGE_SECRETS", "e1"),
         ] {
@@ -443,18 +364,11 @@ mod tests {
                 "{changes:?}: {refused:?}"
             );
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(
-                !message.contains("change-me") && !message.contains("tiny-secret"),
-                "{message}"
-            );
+            assert!(!message.contains("change-me") && !message.contains("tiny-secret"), "{message}");
             // The same keys are accepted in development.
             let dev = with(&production, &[changes, ("ROOKERY_ENV", "development")]);
             assert!(config(&dev).is_ok(), "{changes:?} in development");
         }
-        assert!(config(&with(
-            &production,
-            &[("EDGE_SECRET", "exactly-32-characters-long-key!!")]
-        ))
-        .is_ok());
+        assert!(config(&with(&production, &[("EDGE_SECRET", "exactly-32-characters-long-key!!")])).is_ok());
     }
 }

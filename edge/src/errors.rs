@@ -24,9 +24,7 @@ pub enum EdgeError {
     InvalidToken,
     /// Past a rate limit; `headers` are `Retry-After` and `RateLimit-*`.
     #[error("rate limited")]
-    RateLimited {
-        headers: Vec<(&'static str, String)>,
-    },
+    RateLimited { headers: Vec<(&'static str, String)> },
     /// The origin could not be reached at all (connection refused, reset, DNS).
     #[error("origin unreachable")]
     BadGateway,
@@ -76,37 +74,24 @@ impl EdgeError {
         let extra: Vec<(&str, &str)> = match &self {
             // DRF's TokenAuthentication answers 401 with a challenge naming the scheme.
             Self::InvalidToken => vec![("www-authenticate", "Bearer")],
-            Self::RateLimited { headers } => headers
-                .iter()
-                .map(|(name, value)| (*name, value.as_str()))
-                .collect(),
+            Self::RateLimited { headers } => headers.iter().map(|(name, value)| (*name, value.as_str())).collect(),
             _ => Vec::new(),
         };
         match self {
             // A bad request, so the input envelope, worded as the origin's own 413.
-            Self::PayloadTooLarge => {
-                json_response(413, &Failure::message(PAYLOAD_TOO_LARGE), &extra)
-            }
+            Self::PayloadTooLarge => json_response(413, &Failure::message(PAYLOAD_TOO_LARGE), &extra),
             _ => json_response(self.status(), &Detail::new(self.detail()), &extra),
         }
     }
 }
 
 /// A JSON response built without any fallible step that could lose the envelope.
-pub fn json_response(
-    status: u16,
-    body: &impl serde::Serialize,
-    extra: &[(&str, &str)],
-) -> Response {
-    let bytes = serde_json::to_vec(body)
-        .unwrap_or_else(|_| br#"{"detail":"Internal server error."}"#.to_vec());
+pub fn json_response(status: u16, body: &impl serde::Serialize, extra: &[(&str, &str)]) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| br#"{"detail":"Internal server error."}"#.to_vec());
     let headers = Headers::new();
     for (name, value) in [("content-type", "application/json")].iter().chain(extra) {
         // Constant, valid header names and values: `set` cannot fail here.
         let _ = headers.set(name, value);
     }
-    ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(headers)
-        .fixed(bytes)
+    ResponseBuilder::new().with_status(status).with_headers(headers).fixed(bytes)
 }

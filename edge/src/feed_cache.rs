@@ -35,27 +35,13 @@ pub fn is_feed_read(method: &str, path: &str) -> bool {
 
 /// Whether a request changes something the user's own feed may show: any method other than a read.
 pub fn is_write(method: &str) -> bool {
-    !matches!(
-        method.to_ascii_uppercase().as_str(),
-        "GET" | "HEAD" | "OPTIONS"
-    )
+    !matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS")
 }
 
 /// The page's key. The cache is shared by everything on the zone, so it names the origin too.
-pub fn key(
-    config: &Config,
-    user: UserId,
-    session: SessionId,
-    generation: u64,
-    query: Option<&str>,
-) -> String {
-    let origin = config
-        .origin_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(&config.origin_url);
-    let mut key =
-        format!("https://feed-cache.rookery.invalid/v1/{origin}/{user}/{session}/{generation}/");
+pub fn key(config: &Config, user: UserId, session: SessionId, generation: u64, query: Option<&str>) -> String {
+    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
+    let mut key = format!("https://feed-cache.rookery.invalid/v1/{origin}/{user}/{session}/{generation}/");
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         key.push('?');
         key.push_str(query);
@@ -82,9 +68,7 @@ pub async fn lookup(key: &str) -> Option<Response> {
     if let Ok(Some(value)) = cached.headers().get(ORIGIN_CACHE_CONTROL) {
         headers.set("cache-control", &value).ok()?;
     }
-    let builder = ResponseBuilder::new()
-        .with_status(cached.status_code())
-        .with_headers(headers);
+    let builder = ResponseBuilder::new().with_status(cached.status_code()).with_headers(headers);
     Some(match cached.body() {
         ResponseBody::Stream(stream) => builder.stream(stream.clone()),
         ResponseBody::Body(bytes) => builder.fixed(bytes.clone()),
@@ -108,17 +92,11 @@ pub async fn store(key: &str, mut response: Response, max_age: u32) -> Result<Re
         }
     }
     stored_headers.set("cache-control", &format!("max-age={max_age}"))?;
-    let stored = ResponseBuilder::new()
-        .with_status(200)
-        .with_headers(stored_headers)
-        .fixed(body.clone());
+    let stored = ResponseBuilder::new().with_status(200).with_headers(stored_headers).fixed(body.clone());
     if let Err(error) = Cache::default().put(key, stored).await {
         console_warn!("feed cache: could not store a page: {error}");
     }
-    Ok(ResponseBuilder::new()
-        .with_status(200)
-        .with_headers(response.headers().clone())
-        .fixed(body))
+    Ok(ResponseBuilder::new().with_status(200).with_headers(response.headers().clone()).fixed(body))
 }
 
 #[cfg(test)]

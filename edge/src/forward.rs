@@ -18,10 +18,7 @@ use rookery_shared::{
     edge_assertion::{self, EdgeAssertion, Target},
     REQUEST_ID_HEADER,
 };
-use worker::{
-    console_error, js_sys, web_sys, Fetch, Headers, Request, Response, ResponseBody,
-    ResponseBuilder, Url,
-};
+use worker::{console_error, js_sys, web_sys, Fetch, Headers, Request, Response, ResponseBody, ResponseBuilder, Url};
 
 use crate::{auth::Identity, client::Client, config::Config, errors::EdgeError};
 
@@ -40,14 +37,8 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// Headers the edge sets itself on the way to the origin; a client's values are dropped.
 /// (`content-length` is the runtime's to set from the bytes forwarded.)
-const EDGE_OWNED: &[&str] = &[
-    edge_assertion::HEADER,
-    REQUEST_ID_HEADER,
-    "content-length",
-    "host",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-];
+const EDGE_OWNED: &[&str] =
+    &[edge_assertion::HEADER, REQUEST_ID_HEADER, "content-length", "host", "x-forwarded-host", "x-forwarded-proto"];
 
 /// What the origin needs to know about a request beyond the request itself.
 pub struct Forwarding<'a> {
@@ -57,16 +48,8 @@ pub struct Forwarding<'a> {
     pub now: i64,
 }
 
-pub async fn to_origin(
-    mut request: Request,
-    forwarding: Forwarding<'_>,
-) -> Result<Response, EdgeError> {
-    let Forwarding {
-        config,
-        client,
-        identity,
-        now,
-    } = forwarding;
+pub async fn to_origin(mut request: Request, forwarding: Forwarding<'_>) -> Result<Response, EdgeError> {
+    let Forwarding { config, client, identity, now } = forwarding;
     let public_url = request.url()?;
     let method = request.inner().method();
     let path = public_url.path();
@@ -74,9 +57,7 @@ pub async fn to_origin(
     let body = read_body(&mut request, &method, config.max_body_bytes).await?;
 
     let headers = Headers::new();
-    copy_headers(request.headers(), &headers, |name| {
-        EDGE_OWNED.contains(&name) || name.starts_with("cf-")
-    })?;
+    copy_headers(request.headers(), &headers, |name| EDGE_OWNED.contains(&name) || name.starts_with("cf-"))?;
     let assertion = EdgeAssertion {
         issued_at: now,
         user: identity.user(),
@@ -84,15 +65,8 @@ pub async fn to_origin(
         request_id: client.request_id.clone(),
         body_sha256: edge_assertion::body_digest(body.as_deref().unwrap_or_default()),
     };
-    let target = Target {
-        method: &method,
-        path,
-        query,
-    };
-    headers.set(
-        edge_assertion::HEADER,
-        &assertion.encode(&config.edge_keys, target),
-    )?;
+    let target = Target { method: &method, path, query };
+    headers.set(edge_assertion::HEADER, &assertion.encode(&config.edge_keys, target))?;
     headers.set(REQUEST_ID_HEADER, &client.request_id)?;
     if let Some(host) = public_url.host_str() {
         let host = match public_url.port() {
@@ -112,19 +86,12 @@ pub async fn to_origin(
         init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
     }
     let target = origin_target(&config.origin_url, path, query);
-    let outgoing =
-        web_sys::Request::new_with_str_and_init(&target, &init).map_err(worker::Error::from)?;
+    let outgoing = web_sys::Request::new_with_str_and_init(&target, &init).map_err(worker::Error::from)?;
 
-    let response = Fetch::Request(Request::from(outgoing))
-        .send()
-        .await
-        .map_err(|error| {
-            console_error!(
-                "[{}] {method} {path}: origin unreachable: {error}",
-                client.request_id
-            );
-            EdgeError::BadGateway
-        })?;
+    let response = Fetch::Request(Request::from(outgoing)).send().await.map_err(|error| {
+        console_error!("[{}] {method} {path}: origin unreachable: {error}", client.request_id);
+        EdgeError::BadGateway
+    })?;
     relay(response, config, &public_url)
 }
 
@@ -145,18 +112,11 @@ fn origin_target(origin_url: &str, path: &str, query: Option<&str>) -> String {
 /// The Fetch API refuses to build a GET or HEAD request with a body (a runtime error, so a 500), while
 /// clients may send one. Such a body has no defined meaning (RFC 9110 §9.3.1) and the origin reads
 /// none on these methods, so it is not read and the origin answers as it would without it.
-async fn read_body(
-    request: &mut Request,
-    method: &str,
-    max: u64,
-) -> Result<Option<Vec<u8>>, EdgeError> {
+async fn read_body(request: &mut Request, method: &str, max: u64) -> Result<Option<Vec<u8>>, EdgeError> {
     if bodiless(method) || request.inner().body().is_none() {
         return Ok(None);
     }
-    let declared = request
-        .headers()
-        .get("content-length")?
-        .and_then(|length| length.trim().parse::<u64>().ok());
+    let declared = request.headers().get("content-length")?.and_then(|length| length.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > max) {
         return Err(EdgeError::PayloadTooLarge);
     }
@@ -181,17 +141,14 @@ fn relay(response: Response, config: &Config, public_url: &Url) -> Result<Respon
     let headers = Headers::new();
     copy_headers(response.headers(), &headers, |_| false)?;
     if let Some(location) = response.headers().get("location")? {
-        let rest = location
-            .strip_prefix(&config.origin_url)
-            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        let rest =
+            location.strip_prefix(&config.origin_url).filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
         if let Some(rest) = rest {
             let public_origin = public_url.origin().ascii_serialization();
             headers.set("location", &format!("{public_origin}{rest}"))?;
         }
     }
-    let builder = ResponseBuilder::new()
-        .with_status(response.status_code())
-        .with_headers(headers);
+    let builder = ResponseBuilder::new().with_status(response.status_code()).with_headers(headers);
     Ok(match response.body() {
         ResponseBody::Stream(stream) => builder.stream(stream.clone()),
         ResponseBody::Body(bytes) => builder.fixed(bytes.clone()),
@@ -201,21 +158,11 @@ fn relay(response: Response, config: &Config, public_url: &Url) -> Result<Respon
 
 /// Copies every header except hop-by-hop ones, those the `Connection` header names, and those `skip`
 /// selects. Names arrive lower-cased from the runtime.
-fn copy_headers(
-    from: &Headers,
-    to: &Headers,
-    skip: impl Fn(&str) -> bool,
-) -> Result<(), EdgeError> {
-    let connection = from
-        .get("connection")?
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+fn copy_headers(from: &Headers, to: &Headers, skip: impl Fn(&str) -> bool) -> Result<(), EdgeError> {
+    let connection = from.get("connection")?.unwrap_or_default().to_ascii_lowercase();
     let named_by_connection: Vec<&str> = connection.split(',').map(str::trim).collect();
     for (name, value) in from.entries() {
-        if HOP_BY_HOP.contains(&name.as_str())
-            || named_by_connection.contains(&name.as_str())
-            || skip(&name)
-        {
+        if HOP_BY_HOP.contains(&name.as_str()) || named_by_connection.contains(&name.as_str()) || skip(&name) {
             continue;
         }
         to.append(&name, &value)?;
@@ -234,13 +181,7 @@ mod tests {
             origin_target(origin, "/api/newsfeeds/", Some("cursor=a%2Bb&x=1")),
             "http://127.0.0.1:8000/api/newsfeeds/?cursor=a%2Bb&x=1"
         );
-        assert_eq!(
-            origin_target(origin, "/api/tweets/", None),
-            "http://127.0.0.1:8000/api/tweets/"
-        );
-        assert_eq!(
-            origin_target(origin, "/api/tweets/", Some("")),
-            "http://127.0.0.1:8000/api/tweets/?"
-        );
+        assert_eq!(origin_target(origin, "/api/tweets/", None), "http://127.0.0.1:8000/api/tweets/");
+        assert_eq!(origin_target(origin, "/api/tweets/", Some("")), "http://127.0.0.1:8000/api/tweets/?");
     }
 }

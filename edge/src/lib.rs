@@ -42,20 +42,14 @@ mod session;
 use rookery_shared::REQUEST_ID_HEADER;
 use worker::{console_error, console_warn, event, Context, Date, Env, Request, Response};
 
-use crate::{
-    auth::Identity, client::Client, config::Config, errors::EdgeError, forward::Forwarding,
-};
+use crate::{auth::Identity, client::Client, config::Config, errors::EdgeError, forward::Forwarding};
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let request_id = client::request_id(request.headers());
     let outcome = match Config::from_env(&env) {
         Ok(config) => {
-            let client = Client::new(
-                request_id.clone(),
-                request.headers(),
-                config.trust_cf_connecting_ip,
-            );
+            let client = Client::new(request_id.clone(), request.headers(), config.trust_cf_connecting_ip);
             handle(request, &env, &config, &client).await
         }
         Err(error) => Err(error.into()),
@@ -72,12 +66,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     Ok(response)
 }
 
-async fn handle(
-    request: Request,
-    env: &Env,
-    config: &Config,
-    client: &Client,
-) -> Result<Response, EdgeError> {
+async fn handle(request: Request, env: &Env, config: &Config, client: &Client) -> Result<Response, EdgeError> {
     if !public_api::is_forwarded(&request.path()) {
         return Err(EdgeError::NotFound);
     }
@@ -86,20 +75,14 @@ async fn handle(
     let method = request.inner().method();
     let path = request.path();
 
-    let admitted = if config.rate_limits {
-        ratelimit::check(env, &method, &path, identity, client).await?
-    } else {
-        None
-    };
-    let (limit_headers, generation) = admitted
-        .map(|a| (a.headers, a.generation))
-        .unwrap_or_default();
+    let admitted =
+        if config.rate_limits { ratelimit::check(env, &method, &path, identity, client).await? } else { None };
+    let (limit_headers, generation) = admitted.map(|a| (a.headers, a.generation)).unwrap_or_default();
 
     let feed_key = match identity {
-        Identity::User {
-            user_id,
-            session_id,
-        } if config.feed_cache_secs > 0 && feed_cache::is_feed_read(&method, &path) => {
+        Identity::User { user_id, session_id }
+            if config.feed_cache_secs > 0 && feed_cache::is_feed_read(&method, &path) =>
+        {
             let generation = match generation {
                 Some(generation) => Some(generation),
                 None => ratelimit::generation(env, user_id)
@@ -137,16 +120,7 @@ async fn handle(
         Identity::User { session_id, .. } if session::is_logout(&method, &path) => Some(session_id),
         _ => None,
     };
-    let mut response = forward::to_origin(
-        request,
-        Forwarding {
-            config,
-            client,
-            identity,
-            now,
-        },
-    )
-    .await?;
+    let mut response = forward::to_origin(request, Forwarding { config, client, identity, now }).await?;
     let succeeded = (200..300).contains(&response.status_code());
     if let Some((key, max_age)) = &cache {
         response = feed_cache::store(key, response, *max_age).await?;
@@ -164,11 +138,7 @@ async fn handle(
     if let (Some(session_id), true) = (logout_session, succeeded) {
         session::forget(session_id, config).await;
     }
-    set_headers(
-        &mut response,
-        &limit_headers,
-        cache.is_some().then_some("MISS"),
-    );
+    set_headers(&mut response, &limit_headers, cache.is_some().then_some("MISS"));
     Ok(response)
 }
 

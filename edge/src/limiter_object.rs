@@ -73,11 +73,7 @@ pub struct Limiter {
 
 impl DurableObject for Limiter {
     fn new(state: State, _env: Env) -> Self {
-        Self {
-            state,
-            logs: RefCell::default(),
-            generation: Cell::new(None),
-        }
+        Self { state, logs: RefCell::default(), generation: Cell::new(None) }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {
@@ -85,9 +81,7 @@ impl DurableObject for Limiter {
         match (request.method(), url.path()) {
             (Method::Post, "/check") => {
                 let param = |wanted: &str| {
-                    url.query_pairs()
-                        .find(|(name, _)| name == wanted)
-                        .map(|(_, value)| value.into_owned())
+                    url.query_pairs().find(|(name, _)| name == wanted).map(|(_, value)| value.into_owned())
                 };
                 let with_generation = param("generation").is_some_and(|v| v == "1");
                 match ratelimit::rule_by_scope(&param("scope").unwrap_or_default()) {
@@ -95,12 +89,8 @@ impl DurableObject for Limiter {
                     None => Response::error("unknown scope", 400),
                 }
             }
-            (Method::Get, "/generation") => Response::from_json(&Generation {
-                generation: self.generation().await?,
-            }),
-            (Method::Post, "/bump") => Response::from_json(&Generation {
-                generation: self.bump().await?,
-            }),
+            (Method::Get, "/generation") => Response::from_json(&Generation { generation: self.generation().await? }),
+            (Method::Post, "/bump") => Response::from_json(&Generation { generation: self.bump().await? }),
             _ => Response::error("not found", 404),
         }
     }
@@ -109,22 +99,13 @@ impl DurableObject for Limiter {
 impl Limiter {
     /// The decision for one request. While the object waits on its storage the runtime delivers no
     /// other request to it, so a check and its write are not interleaved with another check.
-    async fn check(
-        &self,
-        rule: &'static ratelimit::Rule,
-        with_generation: bool,
-    ) -> Result<Verdict> {
-        let persisted = rule
-            .limits
-            .iter()
-            .any(|l| l.window_secs > PERSIST_OVER_SECS);
+    async fn check(&self, rule: &'static ratelimit::Rule, with_generation: bool) -> Result<Verdict> {
+        let persisted = rule.limits.iter().any(|l| l.window_secs > PERSIST_OVER_SECS);
         let storage = self.state.storage();
         let log_key = format!("log:{}", rule.scope);
         if persisted && !self.logs.borrow().contains_key(rule.scope) {
             let stored: Option<SlidingLog> = storage.get(&log_key).await?;
-            self.logs
-                .borrow_mut()
-                .insert(rule.scope, stored.unwrap_or_default());
+            self.logs.borrow_mut().insert(rule.scope, stored.unwrap_or_default());
         }
         let generation = match with_generation {
             true => Some(self.generation().await?),
@@ -135,8 +116,7 @@ impl Limiter {
             let mut logs = self.logs.borrow_mut();
             // Drop in-memory logs whose windows have all passed, so the object stays small.
             logs.retain(|scope, log| {
-                *scope == rule.scope
-                    || ratelimit::rule_by_scope(scope).is_some_and(|r| !log.is_idle(r.limits, now))
+                *scope == rule.scope || ratelimit::rule_by_scope(scope).is_some_and(|r| !log.is_idle(r.limits, now))
             });
             let log = logs.entry(rule.scope).or_default();
             let decision = log.check(rule.limits, now);

@@ -21,28 +21,15 @@ const PUBLIC_PATHS: &[&str] = &[
 ];
 
 /// The cache key for an anonymous public read, or `None` when the request must not use the cache.
-pub fn key(
-    config: &Config,
-    identity: Identity,
-    method: &str,
-    path: &str,
-    query: Option<&str>,
-) -> Option<String> {
-    if config.public_cache_secs == 0
-        || identity != Identity::Anonymous
-        || !method.eq_ignore_ascii_case("GET")
-    {
+pub fn key(config: &Config, identity: Identity, method: &str, path: &str, query: Option<&str>) -> Option<String> {
+    if config.public_cache_secs == 0 || identity != Identity::Anonymous || !method.eq_ignore_ascii_case("GET") {
         return None;
     }
     let path = path.trim_end_matches('/');
     if !PUBLIC_PATHS.iter().any(|pattern| matches(pattern, path)) {
         return None;
     }
-    let origin = config
-        .origin_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(&config.origin_url);
+    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
     let mut key = format!("https://public-cache.rookery.invalid/v1/{origin}{path}/");
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         key.push('?');
@@ -70,10 +57,7 @@ mod tests {
     use super::*;
 
     fn config(public_cache_secs: u32) -> Config {
-        Config {
-            public_cache_secs,
-            ..Config::for_tests()
-        }
+        Config { public_cache_secs, ..Config::for_tests() }
     }
 
     #[test]
@@ -84,32 +68,17 @@ mod tests {
             key(&c, anonymous, "GET", "/api/tweets/", Some("user_id=7")).as_deref(),
             Some("https://public-cache.rookery.invalid/v1/127.0.0.1:8000/api/tweets/?user_id=7")
         );
-        for path in [
-            "/api/tweets/12/",
-            "/api/friendships/7/followers/",
-            "/api/friendships/7/followings",
-            "/api/comments/",
-        ] {
+        for path in
+            ["/api/tweets/12/", "/api/friendships/7/followers/", "/api/friendships/7/followings", "/api/comments/"]
+        {
             assert!(key(&c, anonymous, "GET", path, None).is_some(), "{path}");
         }
-        let user = Identity::User {
-            user_id: UserId(7),
-            session_id: SessionId(9),
-        };
+        let user = Identity::User { user_id: UserId(7), session_id: SessionId(9) };
         assert_eq!(key(&c, user, "GET", "/api/tweets/12/", None), None);
         assert_eq!(key(&c, anonymous, "POST", "/api/tweets/", None), None);
         assert_eq!(key(&c, anonymous, "GET", "/api/newsfeeds/", None), None);
-        assert_eq!(
-            key(&c, anonymous, "GET", "/api/accounts/login_status/", None),
-            None
-        );
-        assert_eq!(
-            key(&c, anonymous, "GET", "/api/tweets/12/extra/", None),
-            None
-        );
-        assert_eq!(
-            key(&config(0), anonymous, "GET", "/api/tweets/12/", None),
-            None
-        );
+        assert_eq!(key(&c, anonymous, "GET", "/api/accounts/login_status/", None), None);
+        assert_eq!(key(&c, anonymous, "GET", "/api/tweets/12/extra/", None), None);
+        assert_eq!(key(&config(0), anonymous, "GET", "/api/tweets/12/", None), None);
     }
 }

@@ -56,21 +56,11 @@ pub async fn check(
     // The user's own object also holds their feed generation; only a feed read needs it.
     let with_generation = counted_as_user(rule, user) && feed_cache::is_feed_read(method, path);
     let query = if with_generation { "&generation=1" } else { "" };
-    let verdict: Verdict = match call(
-        env,
-        &subject,
-        Method::Post,
-        &format!("/check?scope={}{query}", rule.scope),
-    )
-    .await
+    let verdict: Verdict = match call(env, &subject, Method::Post, &format!("/check?scope={}{query}", rule.scope)).await
     {
         Ok(verdict) => verdict,
         Err(error) => {
-            console_error!(
-                "[{}] rate limit not checked ({}): {error}",
-                client.request_id,
-                rule.scope
-            );
+            console_error!("[{}] rate limit not checked ({}): {error}", client.request_id, rule.scope);
             return Ok(None);
         }
     };
@@ -78,10 +68,7 @@ pub async fn check(
     if !verdict.allowed {
         return Err(EdgeError::RateLimited { headers });
     }
-    Ok(Some(Admitted {
-        headers,
-        generation: verdict.generation,
-    }))
+    Ok(Some(Admitted { headers, generation: verdict.generation }))
 }
 
 /// Whether the object asked was the user's own (and so its generation is theirs).
@@ -105,12 +92,7 @@ fn user_subject(user: UserId) -> String {
     format!("user:{user}")
 }
 
-async fn call<T: DeserializeOwned>(
-    env: &Env,
-    subject: &str,
-    method: Method,
-    path: &str,
-) -> Result<T, EdgeError> {
+async fn call<T: DeserializeOwned>(env: &Env, subject: &str, method: Method, path: &str) -> Result<T, EdgeError> {
     let stub = env.durable_object(BINDING)?.get_by_name(subject)?;
     let mut init = RequestInit::new();
     init.with_method(method);
@@ -118,10 +100,7 @@ async fn call<T: DeserializeOwned>(
     let request = Request::new_with_init(&format!("https://limiter{path}"), &init)?;
     let mut response = stub.fetch_with_request(request).await?;
     if response.status_code() != 200 {
-        return Err(EdgeError::Runtime(format!(
-            "limiter answered {} to {path}",
-            response.status_code()
-        )));
+        return Err(EdgeError::Runtime(format!("limiter answered {} to {path}", response.status_code())));
     }
     Ok(response.json().await?)
 }

@@ -15,10 +15,7 @@ use rookery_shared::{
     internal::{session_status_path, SessionStatus},
     REQUEST_ID_HEADER,
 };
-use worker::{
-    console_error, console_warn, Cache, Fetch, Headers, Method, Request, RequestInit,
-    ResponseBuilder,
-};
+use worker::{console_error, console_warn, Cache, Fetch, Headers, Method, Request, RequestInit, ResponseBuilder};
 
 use crate::{client::Client, config::Config, errors::EdgeError};
 
@@ -27,12 +24,7 @@ use crate::{client::Client, config::Config, errors::EdgeError};
 /// those are refused at this edge once their cached answers expire.)
 const LOGOUT_PATHS: [&str; 2] = ["/api/accounts/logout", "/api/accounts/logout_all"];
 
-pub async fn is_live(
-    session_id: SessionId,
-    config: &Config,
-    client: &Client,
-    now: i64,
-) -> Result<bool, EdgeError> {
+pub async fn is_live(session_id: SessionId, config: &Config, client: &Client, now: i64) -> Result<bool, EdgeError> {
     let caching = config.session_cache_secs > 0;
     let key = cache_key(config, session_id);
     if caching {
@@ -50,10 +42,7 @@ pub async fn is_live(
 /// Drops the cached answer for a session that has just been logged out, so the next request with its
 /// token goes to the origin and is refused.
 pub async fn forget(session_id: SessionId, config: &Config) {
-    if let Err(error) = Cache::default()
-        .delete(cache_key(config, session_id), false)
-        .await
-    {
+    if let Err(error) = Cache::default().delete(cache_key(config, session_id), false).await {
         console_warn!("session cache: could not purge session {session_id}: {error}");
     }
 }
@@ -67,11 +56,7 @@ pub fn is_logout(method: &str, path: &str) -> bool {
 /// The cache is shared by everything on the zone, so the key names the origin too: two origins (or
 /// two test databases) never read each other's sessions.
 fn cache_key(config: &Config, session_id: SessionId) -> String {
-    let origin = config
-        .origin_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(&config.origin_url);
+    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
     format!("https://session-cache.rookery.invalid/v1/{origin}/{session_id}")
 }
 
@@ -83,11 +68,7 @@ async fn cached(key: &str) -> Option<bool> {
             return None;
         }
     };
-    response
-        .json::<SessionStatus>()
-        .await
-        .ok()
-        .map(|status| status.active)
+    response.json::<SessionStatus>().await.ok().map(|status| status.active)
 }
 
 async fn remember(key: &str, status: SessionStatus, max_age: u32) {
@@ -97,9 +78,7 @@ async fn remember(key: &str, status: SessionStatus, max_age: u32) {
         .set("content-type", "application/json")
         .and_then(|()| headers.set("cache-control", &cache_control))
     {
-        Ok(()) => ResponseBuilder::new()
-            .with_headers(headers)
-            .from_json(&status),
+        Ok(()) => ResponseBuilder::new().with_headers(headers).from_json(&status),
         Err(error) => Err(error),
     };
     let result = match stored {
@@ -127,35 +106,22 @@ async fn ask_origin(
         // A GET without a body or a query.
         body_sha256: edge_assertion::body_digest(b""),
     };
-    let target = Target {
-        method: "GET",
-        path: &path,
-        query: None,
-    };
+    let target = Target { method: "GET", path: &path, query: None };
     let headers = Headers::new();
     headers.set("accept", "application/json")?;
     headers.set(REQUEST_ID_HEADER, &client.request_id)?;
-    headers.set(
-        edge_assertion::HEADER,
-        &assertion.encode(&config.edge_keys, target),
-    )?;
+    headers.set(edge_assertion::HEADER, &assertion.encode(&config.edge_keys, target))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init(&format!("{}{path}", config.origin_url), &init)?;
 
     let mut response = Fetch::Request(request).send().await.map_err(|error| {
-        console_error!(
-            "[{}] session check: origin unreachable: {error}",
-            client.request_id
-        );
+        console_error!("[{}] session check: origin unreachable: {error}", client.request_id);
         EdgeError::BadGateway
     })?;
     match response.status_code() {
         200 => response.json::<SessionStatus>().await.map_err(|error| {
-            console_error!(
-                "[{}] session check: unreadable answer: {error}",
-                client.request_id
-            );
+            console_error!("[{}] session check: unreadable answer: {error}", client.request_id);
             EdgeError::OriginUnavailable
         }),
         status => {
@@ -192,9 +158,6 @@ mod tests {
     #[test]
     fn cache_key_names_origin_and_session() {
         let config = Config::for_tests();
-        assert_eq!(
-            cache_key(&config, SessionId(42)),
-            "https://session-cache.rookery.invalid/v1/127.0.0.1:8000/42"
-        );
+        assert_eq!(cache_key(&config, SessionId(42)), "https://session-cache.rookery.invalid/v1/127.0.0.1:8000/42");
     }
 }

@@ -57,7 +57,12 @@ pub async fn identify(State(state): State<AppState>, request: Request, next: Nex
 /// Routes under this prefix answer only requests that carry a valid edge assertion.
 pub const INTERNAL_PREFIX: &str = "/internal/";
 
-async fn resolve(state: &AppState, parts: &Parts, body: Body, peer: Option<SocketAddr>) -> Result<(Identity, Body), ApiError> {
+async fn resolve(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+    peer: Option<SocketAddr>,
+) -> Result<(Identity, Body), ApiError> {
     let now = crate::ids::now_micros() / 1_000_000;
     let headers = &parts.headers;
     let mut body = body;

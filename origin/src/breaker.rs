@@ -58,7 +58,10 @@ impl Breaker {
         }
         let now = self.now_ms();
         now >= until
-            && self.open_until_ms.compare_exchange(until, self.window_end(), Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self
+                .open_until_ms
+                .compare_exchange(until, self.window_end(), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// A call failed for want of a connection: fail fast for the next [`OPEN_FOR`].
@@ -114,7 +117,12 @@ impl ConnectionLike for GuardedConnection {
         })
     }
 
-    fn req_packed_commands<'a>(&'a mut self, cmd: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
             self.breaker.check()?;
             let result = self.inner.req_packed_commands(cmd, offset, count).await;

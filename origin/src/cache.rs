@@ -39,7 +39,10 @@ impl Redis {
     pub async fn conn(&self) -> redis::RedisResult<GuardedConnection> {
         // Only a look: the command itself is where the breaker admits its probe.
         if self.breaker.is_open() {
-            return Err(redis::RedisError::from((redis::ErrorKind::IoError, "Redis is unreachable; not trying again yet")));
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "Redis is unreachable; not trying again yet",
+            )));
         }
         let manager = self
             .manager
@@ -87,10 +90,7 @@ impl Redis {
         }
         .await;
         match fetched {
-            Ok(values) => values
-                .into_iter()
-                .map(|v| v.and_then(|text| serde_json::from_str(&text).ok()))
-                .collect(),
+            Ok(values) => values.into_iter().map(|v| v.and_then(|text| serde_json::from_str(&text).ok())).collect(),
             Err(error) => {
                 tracing::debug!(%error, "object cache unavailable");
                 keys.iter().map(|_| None).collect()

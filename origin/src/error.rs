@@ -77,7 +77,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let detail = |status: StatusCode, text: &str| (status, Json(Detail::new(text))).into_response();
         match self {
-            Self::Unauthenticated => with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, messages::NOT_AUTHENTICATED)),
+            Self::Unauthenticated => {
+                with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, messages::NOT_AUTHENTICATED))
+            }
             Self::InvalidToken => with_bearer_challenge(detail(StatusCode::UNAUTHORIZED, messages::INVALID_TOKEN)),
             Self::Forbidden => detail(StatusCode::FORBIDDEN, messages::FORBIDDEN),
             Self::NotFound => detail(StatusCode::NOT_FOUND, messages::NOT_FOUND),
@@ -85,23 +87,19 @@ impl IntoResponse for ApiError {
             Self::MethodNotAllowed(method) => {
                 detail(StatusCode::METHOD_NOT_ALLOWED, &messages::method_not_allowed(&method))
             }
-            Self::UnsupportedMediaType(kind) => detail(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &format!("Unsupported media type \"{kind}\" in request."),
-            ),
+            Self::UnsupportedMediaType(kind) => {
+                detail(StatusCode::UNSUPPORTED_MEDIA_TYPE, &format!("Unsupported media type \"{kind}\" in request."))
+            }
             Self::Missing(fields) => (StatusCode::BAD_REQUEST, Json(Failure::missing(&fields))).into_response(),
             Self::Invalid(errors) => (StatusCode::BAD_REQUEST, Json(Failure::invalid(errors))).into_response(),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, Json(Failure::message(message))).into_response(),
-            Self::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(Failure::message("Request body is too large.")),
-            )
-                .into_response(),
-            Self::RequestTimeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                Json(Failure::message("The request was not received in time.")),
-            )
-                .into_response(),
+            Self::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, Json(Failure::message("Request body is too large."))).into_response()
+            }
+            Self::RequestTimeout => {
+                (StatusCode::REQUEST_TIMEOUT, Json(Failure::message("The request was not received in time.")))
+                    .into_response()
+            }
             Self::RateLimited { retry_after_secs, headers } => {
                 let mut response = detail(StatusCode::TOO_MANY_REQUESTS, messages::RATE_LIMITED);
                 crate::ratelimit::set_headers(&mut response, &headers);

@@ -122,9 +122,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::NotFound)?;
         let id: u64 = raw.parse().map_err(|_| ApiError::NotFound)?;
         if id == 0 || id > rookery_shared::ids::MAX_ID {
             return Err(ApiError::NotFound);

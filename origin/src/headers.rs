@@ -12,7 +12,8 @@ use axum::{
 };
 
 pub async fn protect(request: Request, next: Next) -> Response {
-    let private = request.uri().path().starts_with("/api/") || request.uri().path().starts_with(crate::auth::INTERNAL_PREFIX);
+    let private =
+        request.uri().path().starts_with("/api/") || request.uri().path().starts_with(crate::auth::INTERNAL_PREFIX);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -49,7 +49,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     // The probe runs in its own task: giving up on it after `limit` must not drop a query halfway.
     let db = state.db.clone();
     let mysql = tokio::spawn(async move { sqlx::query("SELECT 1").execute(&db).await.is_ok() });
-    let (mysql, redis) = tokio::join!(tokio::time::timeout(limit, mysql), tokio::time::timeout(limit, state.redis.ping()));
+    let (mysql, redis) =
+        tokio::join!(tokio::time::timeout(limit, mysql), tokio::time::timeout(limit, state.redis.ping()));
     let checks = [
         ("mysql", matches!(mysql, Ok(Ok(true)))),
         ("redis", matches!(redis, Ok(Ok(())))),

@@ -43,10 +43,10 @@ pub mod startup;
 pub mod state;
 pub mod switches;
 pub mod telemetry;
-pub mod text;
 pub mod testing;
-pub mod worker;
+pub mod text;
 pub mod tweets;
+pub mod worker;
 
 pub use config::Config;
 pub use startup::Application;

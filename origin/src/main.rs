@@ -122,7 +122,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::DeadLetters { command: DeadLettersCommand::Replay } => {
             let outcome = dead_letters::replay(&config).await?;
-            println!("replayed {} dead letters; kept {} that do not say where they came from", outcome.replayed, outcome.kept);
+            println!(
+                "replayed {} dead letters; kept {} that do not say where they came from",
+                outcome.replayed, outcome.kept
+            );
             Ok(())
         }
         Command::Seed(options) => {
@@ -138,7 +141,11 @@ async fn main() -> anyhow::Result<()> {
                 seed::SEED_PASSWORD
             );
             if options.tokens > 0 {
-                println!("{} bearer tokens written to {}", options.tokens.min(report.users.len()), options.tokens_out.display());
+                println!(
+                    "{} bearer tokens written to {}",
+                    options.tokens.min(report.users.len()),
+                    options.tokens_out.display()
+                );
             }
             Ok(())
         }

@@ -71,8 +71,10 @@ impl Metrics {
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
         let outbox_oldest_age =
             Gauge::new("outbox_oldest_age_seconds", "Age of the oldest outbox row waiting for the relay")?;
-        let events_published =
-            IntCounterVec::new(Opts::new("events_published_total", "Events confirmed by RabbitMQ, by topic"), &["topic"])?;
+        let events_published = IntCounterVec::new(
+            Opts::new("events_published_total", "Events confirmed by RabbitMQ, by topic"),
+            &["topic"],
+        )?;
         let fanout_plans = IntCounterVec::new(
             Opts::new("fanout_plans_total", "Events the fanout planner handled, by outcome"),
             &["outcome"],
@@ -182,10 +184,8 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     let metrics = &state.metrics;
     let status = response.status();
@@ -200,9 +200,5 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 /// Request counts and latencies by route, and the background tasks' gauges, in the text exposition
 /// format.
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }

@@ -64,9 +64,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         return next.run(request).await;
     };
     let subject = match request.extensions().get::<Identity>() {
-        Some(identity) if !identity.via_edge => {
-            rule.subject(identity.user.map(|u| u.user_id.0), &identity.client_ip)
-        }
+        Some(identity) if !identity.via_edge => rule.subject(identity.user.map(|u| u.user_id.0), &identity.client_ip),
         _ => return next.run(request).await,
     };
     let checked = tokio::time::timeout(CHECK_TIMEOUT, check(&state.redis, rule, &subject)).await;
@@ -101,9 +99,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
 pub fn set_headers(response: &mut Response, headers: &[(&'static str, String)]) {
     for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(value) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
+            response.headers_mut().insert(HeaderName::from_static(name), value);
         }
     }
 }
@@ -114,21 +110,13 @@ async fn check(redis: &Redis, rule: &Rule, subject: &str) -> redis::RedisResult<
     for limit in rule.limits {
         // One script reads all of a rule's windows; the hash tag keeps them in one Redis Cluster slot.
         invocation
-            .key(redis.key(format_args!(
-                "rl:{}:{{{subject}}}:{}",
-                rule.scope, limit.window_secs
-            )))
+            .key(redis.key(format_args!("rl:{}:{{{subject}}}:{}", rule.scope, limit.window_secs)))
             .arg(limit.max)
             .arg(limit.window_ms());
     }
     let mut conn = redis.conn().await?;
     let reply: Vec<String> = invocation.invoke_async(&mut conn).await?;
-    let malformed = || {
-        redis::RedisError::from((
-            redis::ErrorKind::TypeError,
-            "unexpected rate-limit script reply",
-        ))
-    };
+    let malformed = || redis::RedisError::from((redis::ErrorKind::TypeError, "unexpected rate-limit script reply"));
     let (now, logs) = reply.split_first().ok_or_else(malformed)?;
     let now_ms: u64 = now.parse().map_err(|_| malformed())?;
     let usage = logs
@@ -137,11 +125,7 @@ async fn check(redis: &Redis, rule: &Rule, subject: &str) -> redis::RedisResult<
             [count, oldest] => Ok(Usage {
                 count: count.parse().map_err(|_| malformed())?,
                 // Scores come back as decimal text; -1 marks an empty log.
-                oldest_ms: oldest
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|t| *t >= 0.0)
-                    .map(|t| t as u64),
+                oldest_ms: oldest.parse::<f64>().ok().filter(|t| *t >= 0.0).map(|t| t as u64),
             }),
             _ => Err(malformed()),
         })

@@ -24,8 +24,18 @@ use tower_http::{
 };
 
 use crate::{
-    auth, broker::Broker, cache::Redis, complete, headers, health, config::Config, db, error::ApiError, ids::IdGenerator, media, openapi,
+    auth,
+    broker::Broker,
+    cache::Redis,
+    complete,
+    config::Config,
+    db,
+    error::ApiError,
+    headers, health,
+    ids::IdGenerator,
+    media,
     metrics::{self, Metrics},
+    openapi,
     state::AppState,
     switches::Switches,
     worker::Background,
@@ -80,8 +90,9 @@ impl Application {
         let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone())?);
         let admin_app = health::admin_router(state);
         tracing::info!(addr = %listener.local_addr()?, admin = %admin.local_addr()?, "origin listening");
-        let public = axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let public =
+            axum::serve(listener, ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app))
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let admin = axum::serve(admin, admin_app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let trigger = async {
             tokio::select! {
@@ -138,16 +149,17 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(middleware::map_response(timeout_envelope))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let request_id = request
-                    .headers()
-                    .get(rookery_shared::REQUEST_ID_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-            })
-            // One access line per request (status, latency), inside the span, so it carries the request id.
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(rookery_shared::REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                })
+                // One access line per request (status, latency), inside the span, so it carries the request id.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::{broker::Broker, db::Db, cache::Redis, config::Config, ids::IdGenerator, metrics::Metrics, switches::Switches};
+use crate::{
+    broker::Broker, cache::Redis, config::Config, db::Db, ids::IdGenerator, metrics::Metrics, switches::Switches,
+};
 
 #[derive(Clone)]
 pub struct AppState {

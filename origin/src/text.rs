@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn refuses_control_characters_but_not_line_breaks_or_tabs() {
-        assert_eq!(content("content", "line one\nline\ttwo\r\nthree", 6, 140).ok().as_deref(), Some("line one\nline\ttwo\r\nthree"));
+        assert_eq!(
+            content("content", "line one\nline\ttwo\r\nthree", 6, 140).ok().as_deref(),
+            Some("line one\nline\ttwo\r\nthree")
+        );
         assert_eq!(reason("hello\0world"), Some("Null characters are not allowed.".into()));
         assert_eq!(reason("hello \u{1b}[31mred"), Some("Control characters are not allowed.".into()));
         assert_eq!(reason("bell \u{7} ringing"), Some("Control characters are not allowed.".into()));

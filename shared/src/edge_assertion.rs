@@ -215,7 +215,10 @@ mod tests {
         let value = sample().encode(&old, at("GET", "/a", None));
         assert!(EdgeAssertion::decode(&rotated, &value, at("GET", "/a", None), 1000).is_ok());
         let retired = KeyRing::parse("e2:new-secret").expect("a ring");
-        assert_eq!(EdgeAssertion::decode(&retired, &value, at("GET", "/a", None), 1000), Err(AssertionError::BadSignature));
+        assert_eq!(
+            EdgeAssertion::decode(&retired, &value, at("GET", "/a", None), 1000),
+            Err(AssertionError::BadSignature)
+        );
     }
 
     #[test]

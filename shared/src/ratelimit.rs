@@ -23,17 +23,11 @@ pub struct Limit {
 
 impl Limit {
     pub const fn per_second(max: u32) -> Self {
-        Self {
-            max,
-            window_secs: 1,
-        }
+        Self { max, window_secs: 1 }
     }
 
     pub const fn per_minute(max: u32) -> Self {
-        Self {
-            max,
-            window_secs: 60,
-        }
+        Self { max, window_secs: 60 }
     }
 
     pub fn window_ms(self) -> u64 {
@@ -75,13 +69,7 @@ const fn rule(
     key: KeyKind,
     limits: &'static [Limit],
 ) -> Rule {
-    Rule {
-        scope,
-        method,
-        path,
-        key,
-        limits,
-    }
+    Rule { scope, method, path, key, limits }
 }
 
 /// The contract's table, one entry per endpoint.
@@ -114,10 +102,7 @@ pub const RULES: &[Rule] = &[
 pub fn rule_for(method: &str, path: &str) -> Option<&'static Rule> {
     let path = path.trim_end_matches('/');
     let mut best: Option<(&'static Rule, usize)> = None;
-    for rule in RULES
-        .iter()
-        .filter(|r| r.method.eq_ignore_ascii_case(method))
-    {
+    for rule in RULES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)) {
         if let Some(literals) = matches(rule.path, path) {
             if best.is_none_or(|(_, n)| literals > n) {
                 best = Some((rule, literals));
@@ -152,11 +137,7 @@ impl Rule {
 
     /// `RateLimit-Policy`, e.g. `1;w=1, 5;w=60`.
     pub fn policy(&self) -> String {
-        self.limits
-            .iter()
-            .map(|l| format!("{};w={}", l.max, l.window_secs))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.limits.iter().map(|l| format!("{};w={}", l.max, l.window_secs)).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -224,15 +205,8 @@ pub fn decide(limits: &[Limit], now_ms: u64, usage: &[Usage]) -> Decision {
             closest = Some((remaining, reset, limit.max));
         }
     }
-    let (remaining, reset_secs, limit) =
-        closest.unwrap_or((0, 1, limits.first().map_or(0, |l| l.max)));
-    Decision {
-        allowed,
-        limit,
-        remaining,
-        reset_secs,
-        retry_after_secs: (!allowed).then_some(retry_after.max(1)),
-    }
+    let (remaining, reset_secs, limit) = closest.unwrap_or((0, 1, limits.first().map_or(0, |l| l.max)));
+    Decision { allowed, limit, remaining, reset_secs, retry_after_secs: (!allowed).then_some(retry_after.max(1)) }
 }
 
 /// Whole seconds from `now_ms` until `at_ms`, rounded up, at least 1: a client that waits that long
@@ -259,16 +233,10 @@ impl SlidingLog {
             .iter()
             .zip(&mut self.hits)
             .map(|(limit, hits)| {
-                while hits
-                    .front()
-                    .is_some_and(|&t| t + limit.window_ms() <= now_ms)
-                {
+                while hits.front().is_some_and(|&t| t + limit.window_ms() <= now_ms) {
                     hits.pop_front();
                 }
-                Usage {
-                    count: u32::try_from(hits.len()).unwrap_or(u32::MAX),
-                    oldest_ms: hits.front().copied(),
-                }
+                Usage { count: u32::try_from(hits.len()).unwrap_or(u32::MAX), oldest_ms: hits.front().copied() }
             })
             .collect();
         let decision = decide(limits, now_ms, &usage);
@@ -282,10 +250,7 @@ impl SlidingLog {
 
     /// Whether every window is empty at `now_ms` (the log can be dropped).
     pub fn is_idle(&self, limits: &[Limit], now_ms: u64) -> bool {
-        limits
-            .iter()
-            .zip(&self.hits)
-            .all(|(limit, hits)| hits.back().is_none_or(|&t| t + limit.window_ms() <= now_ms))
+        limits.iter().zip(&self.hits).all(|(limit, hits)| hits.back().is_none_or(|&t| t + limit.window_ms() <= now_ms))
     }
 }
 
@@ -301,32 +266,16 @@ mod tests {
     #[test]
     fn matches_every_listed_endpoint_with_or_without_slash() {
         let cases = [
-            (
-                "GET",
-                "/api/accounts/login_status/",
-                "accounts_login_status",
-            ),
+            ("GET", "/api/accounts/login_status/", "accounts_login_status"),
             ("POST", "/api/accounts/login", "accounts_login"),
             ("POST", "/api/accounts/logout/", "accounts_logout"),
             ("POST", "/api/accounts/signup/", "accounts_signup"),
             ("GET", "/api/tweets/123/", "tweets_detail"),
             ("POST", "/api/tweets/", "tweets_create"),
-            (
-                "GET",
-                "/api/friendships/5/followers/",
-                "friendships_followers",
-            ),
-            (
-                "GET",
-                "/api/friendships/5/followings",
-                "friendships_followings",
-            ),
+            ("GET", "/api/friendships/5/followers/", "friendships_followers"),
+            ("GET", "/api/friendships/5/followings", "friendships_followings"),
             ("POST", "/api/friendships/5/follow/", "friendships_follow"),
-            (
-                "POST",
-                "/api/friendships/5/unfollow/",
-                "friendships_unfollow",
-            ),
+            ("POST", "/api/friendships/5/unfollow/", "friendships_unfollow"),
             ("GET", "/api/newsfeeds/", "newsfeeds_list"),
             ("GET", "/api/comments/", "comments_list"),
             ("POST", "/api/comments/", "comments_create"),
@@ -334,24 +283,12 @@ mod tests {
             ("DELETE", "/api/comments/9/", "comments_delete"),
             ("POST", "/api/likes/", "likes_create"),
             ("POST", "/api/likes/cancel/", "likes_cancel"),
-            (
-                "GET",
-                "/api/notifications/unread-count/",
-                "notifications_unread_count",
-            ),
-            (
-                "POST",
-                "/api/notifications/mark-all-as-read/",
-                "notifications_mark_all_read",
-            ),
+            ("GET", "/api/notifications/unread-count/", "notifications_unread_count"),
+            ("POST", "/api/notifications/mark-all-as-read/", "notifications_mark_all_read"),
             ("PUT", "/api/notifications/4/", "notifications_update"),
         ];
         for (method, path, scope) in cases {
-            assert_eq!(
-                rule_for(method, path).map(|r| r.scope),
-                Some(scope),
-                "{method} {path}"
-            );
+            assert_eq!(rule_for(method, path).map(|r| r.scope), Some(scope), "{method} {path}");
         }
         assert_eq!(cases.len(), RULES.len());
     }
@@ -373,14 +310,8 @@ mod tests {
 
     #[test]
     fn literal_segments_win_over_ids() {
-        assert_eq!(
-            rule_for("PUT", "/api/notifications/unread-count"),
-            rule_by_scope("notifications_update")
-        );
-        assert_eq!(
-            rule_for("post", "/api/likes/cancel"),
-            rule_by_scope("likes_cancel")
-        );
+        assert_eq!(rule_for("PUT", "/api/notifications/unread-count"), rule_by_scope("notifications_update"));
+        assert_eq!(rule_for("post", "/api/likes/cancel"), rule_by_scope("likes_cancel"));
     }
 
     #[test]
@@ -390,10 +321,7 @@ mod tests {
         assert_eq!(login.subject(Some(7), "1.2.3.4"), "ip:1.2.3.4");
         assert_eq!(feed.subject(Some(7), "1.2.3.4"), "user:7");
         assert_eq!(feed.subject(None, "1.2.3.4"), "ip:1.2.3.4");
-        assert_eq!(
-            rule_by_scope("tweets_create").expect("rule").policy(),
-            "1;w=1, 5;w=60"
-        );
+        assert_eq!(rule_by_scope("tweets_create").expect("rule").policy(), "1;w=1, 5;w=60");
     }
 
     #[test]
@@ -439,44 +367,14 @@ mod tests {
     #[test]
     fn decide_reports_the_tightest_limit() {
         let limits = [Limit::per_second(1), Limit::per_minute(5)];
-        let d = decide(
-            &limits,
-            5000,
-            &[
-                Usage {
-                    count: 0,
-                    oldest_ms: None,
-                },
-                Usage {
-                    count: 3,
-                    oldest_ms: Some(1000),
-                },
-            ],
-        );
+        let d =
+            decide(&limits, 5000, &[Usage { count: 0, oldest_ms: None }, Usage { count: 3, oldest_ms: Some(1000) }]);
         assert!(d.allowed);
         // Both leave no room after this request... the per-second one has 0, the minute one 1.
-        assert_eq!(
-            (d.limit, d.remaining, d.reset_secs, d.retry_after_secs),
-            (1, 0, 1, None)
-        );
-        let d = decide(
-            &limits,
-            5000,
-            &[
-                Usage {
-                    count: 0,
-                    oldest_ms: None,
-                },
-                Usage {
-                    count: 5,
-                    oldest_ms: Some(1000),
-                },
-            ],
-        );
+        assert_eq!((d.limit, d.remaining, d.reset_secs, d.retry_after_secs), (1, 0, 1, None));
+        let d =
+            decide(&limits, 5000, &[Usage { count: 0, oldest_ms: None }, Usage { count: 5, oldest_ms: Some(1000) }]);
         assert!(!d.allowed);
-        assert_eq!(
-            (d.limit, d.remaining, d.reset_secs, d.retry_after_secs),
-            (5, 0, 56, Some(56))
-        );
+        assert_eq!((d.limit, d.remaining, d.reset_secs, d.retry_after_secs), (5, 0, 56, Some(56)));
     }
 }

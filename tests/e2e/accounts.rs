@@ -17,28 +17,14 @@ const LOGIN_STATUS: &str = "/api/accounts/login_status/";
 const LOGOUT: &str = "/api/accounts/logout/";
 
 fn assert_invalid_token(reply: &Reply, what: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNAUTHORIZED,
-        "{what}: {}",
-        reply.body
-    );
-    assert_eq!(
-        reply.body,
-        json!({"detail": messages::INVALID_TOKEN}),
-        "{what}"
-    );
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}: {}", reply.body);
+    assert_eq!(reply.body, json!({"detail": messages::INVALID_TOKEN}), "{what}");
     assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{what}");
-    assert!(
-        reply.header("x-request-id").is_some(),
-        "{what}: no request id"
-    );
+    assert!(reply.header("x-request-id").is_some(), "{what}: no request id");
 }
 
 async fn login_status(stack: &Stack, token: &str) -> Reply {
-    stack
-        .edge(Method::GET, LOGIN_STATUS, Some(token), None)
-        .await
+    stack.edge(Method::GET, LOGIN_STATUS, Some(token), None).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,20 +48,14 @@ async fn signup_then_login_status_through_the_edge_shows_the_user() {
             "user": {"id": account.id, "username": account.username},
         })
     );
-    assert!(reply
-        .header("x-request-id")
-        .is_some_and(|id| !id.is_empty()));
+    assert!(reply.header("x-request-id").is_some_and(|id| !id.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_request_id_is_kept_when_sane_and_replaced_otherwise() {
     let stack = spawn_stack(4).await;
     let send = |id: &'static str| {
-        stack
-            .client
-            .get(format!("{}{LOGIN_STATUS}", stack.edge.url))
-            .header("x-request-id", id)
-            .send()
+        stack.client.get(format!("{}{LOGIN_STATUS}", stack.edge.url)).header("x-request-id", id).send()
     };
 
     let kept = send("e2e-request-42").await.expect("an answer");
@@ -94,30 +74,13 @@ async fn forged_expired_and_malformed_tokens_are_refused_before_the_origin() {
     let now = now_secs();
     let claims = token::verify(secret, &account.token, now).expect("the origin's token verifies");
     let forged = token::sign(&KeyRing::single("a secret the edge does not hold"), &claims);
-    let expired = token::sign(
-        secret,
-        &Claims {
-            issued_at: now - 7200,
-            expires_at: now - 1,
-            ..claims
-        },
-    );
+    let expired = token::sign(secret, &Claims { issued_at: now - 7200, expires_at: now - 1, ..claims });
     let other_user = {
         // A real token's signature on another user's claims.
         let mut parts = account.token.rsplitn(2, '.');
         let signature = parts.next().expect("a signature");
-        let forged_claims = token::sign(
-            secret,
-            &Claims {
-                user_id: rookery_shared::ids::UserId(1),
-                ..claims
-            },
-        );
-        let payload = forged_claims
-            .rsplit_once('.')
-            .expect("a payload")
-            .0
-            .to_owned();
+        let forged_claims = token::sign(secret, &Claims { user_id: rookery_shared::ids::UserId(1), ..claims });
+        let payload = forged_claims.rsplit_once('.').expect("a payload").0.to_owned();
         format!("{payload}.{signature}")
     };
 
@@ -127,10 +90,7 @@ async fn forged_expired_and_malformed_tokens_are_refused_before_the_origin() {
         ("expired", format!("Bearer {expired}")),
         ("signature of another token", format!("Bearer {other_user}")),
         ("malformed", "Bearer rk1.not-base64!.x".to_owned()),
-        (
-            "truncated",
-            format!("Bearer {}", &account.token[..account.token.len() - 2]),
-        ),
+        ("truncated", format!("Bearer {}", &account.token[..account.token.len() - 2])),
         ("no token", "Bearer".to_owned()),
         ("another scheme", format!("Token {}", account.token)),
     ] {
@@ -148,17 +108,10 @@ async fn forged_expired_and_malformed_tokens_are_refused_before_the_origin() {
         };
         assert_invalid_token(&reply, what);
     }
-    assert_eq!(
-        stack.origin.requests_served().await,
-        before,
-        "a refused request reached the origin"
-    );
+    assert_eq!(stack.origin.requests_served().await, before, "a refused request reached the origin");
 
     // The genuine token still works, so the refusals above were about the tokens.
-    assert_eq!(
-        login_status(&stack, &account.token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(login_status(&stack, &account.token).await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,15 +122,9 @@ async fn a_well_signed_token_for_a_session_that_never_existed_is_refused() {
     let claims = token::verify(secret, &account.token, now_secs()).expect("verifies");
     let unknown_session = token::sign(
         secret,
-        &Claims {
-            session_id: rookery_shared::ids::SessionId(claims.session_id.0 + 1_000_000),
-            ..claims
-        },
+        &Claims { session_id: rookery_shared::ids::SessionId(claims.session_id.0 + 1_000_000), ..claims },
     );
-    assert_invalid_token(
-        &login_status(&stack, &unknown_session).await,
-        "unknown session",
-    );
+    assert_invalid_token(&login_status(&stack, &unknown_session).await, "unknown session");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,36 +144,20 @@ async fn logout_through_the_edge_refuses_the_token_at_once() {
     let second_token = login.body["token"].as_str().expect("a token").to_owned();
 
     // Both sessions are seen live, and cached, at the edge.
-    assert_eq!(
-        login_status(&stack, &account.token).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        login_status(&stack, &second_token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(login_status(&stack, &account.token).await.status, StatusCode::OK);
+    assert_eq!(login_status(&stack, &second_token).await.status, StatusCode::OK);
 
     // Ended at the origin behind the edge's back, a session stays cached as live: the cache is what
     // bounds this, see the next test.
-    let direct = stack
-        .origin(Method::POST, LOGOUT, Some(&second_token), None)
-        .await;
+    let direct = stack.origin(Method::POST, LOGOUT, Some(&second_token), None).await;
     assert_eq!(direct.status, StatusCode::OK, "{}", direct.body);
-    assert_eq!(
-        login_status(&stack, &second_token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(login_status(&stack, &second_token).await.status, StatusCode::OK);
 
     // Ended through the edge, it is refused on the very next request.
-    let logout = stack
-        .edge(Method::POST, LOGOUT, Some(&account.token), None)
-        .await;
+    let logout = stack.edge(Method::POST, LOGOUT, Some(&account.token), None).await;
     assert_eq!(logout.status, StatusCode::OK, "{}", logout.body);
     assert_eq!(logout.body, json!({"success": true}));
-    assert_invalid_token(
-        &login_status(&stack, &account.token).await,
-        "after logout through the edge",
-    );
+    assert_invalid_token(&login_status(&stack, &account.token).await, "after logout through the edge");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,14 +165,9 @@ async fn logout_at_the_origin_reaches_the_edge_within_the_cache_bound() {
     const CACHE_SECS: u32 = 3;
     let stack = spawn_stack(CACHE_SECS).await;
     let account = stack.signup("edge_carol").await;
-    assert_eq!(
-        login_status(&stack, &account.token).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(login_status(&stack, &account.token).await.status, StatusCode::OK);
 
-    let logout = stack
-        .origin(Method::POST, LOGOUT, Some(&account.token), None)
-        .await;
+    let logout = stack.origin(Method::POST, LOGOUT, Some(&account.token), None).await;
     assert_eq!(logout.status, StatusCode::OK, "{}", logout.body);
     let logged_out = Instant::now();
     let bound = Duration::from_secs(u64::from(CACHE_SECS) + 1);
@@ -252,18 +178,10 @@ async fn logout_at_the_origin_reaches_the_edge_within_the_cache_bound() {
             break;
         }
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        assert!(
-            logged_out.elapsed() <= bound,
-            "token still accepted {:?} after logout",
-            logged_out.elapsed()
-        );
+        assert!(logged_out.elapsed() <= bound, "token still accepted {:?} after logout", logged_out.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        logged_out.elapsed() <= bound,
-        "refused only after {:?}",
-        logged_out.elapsed()
-    );
+    assert!(logged_out.elapsed() <= bound, "refused only after {:?}", logged_out.elapsed());
 }
 
 /// A password change (and log-out-everywhere) at any edge or at the origin ends the other sessions at
@@ -282,10 +200,7 @@ async fn password_change_and_logout_everywhere_reach_the_edge_within_the_cache_b
             Some(json!({"username": account.username, "password": password})),
         )
     };
-    let phone = login("correct horse").await.body["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let phone = login("correct horse").await.body["token"].as_str().expect("a token").to_owned();
     for token in [&account.token, &phone] {
         assert_eq!(login_status(&stack, token).await.status, StatusCode::OK);
     }
@@ -308,54 +223,25 @@ async fn password_change_and_logout_everywhere_reach_the_edge_within_the_cache_b
             assert_invalid_token(&reply, "the other session after the password change");
             break;
         }
-        assert!(
-            changed_at.elapsed() <= bound,
-            "the other session still accepted after {:?}",
-            changed_at.elapsed()
-        );
+        assert!(changed_at.elapsed() <= bound, "the other session still accepted after {:?}", changed_at.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        login_status(&stack, &account.token).await.status,
-        StatusCode::OK,
-        "the changing session stays"
-    );
-    assert_eq!(
-        login("correct horse").await.status,
-        StatusCode::BAD_REQUEST,
-        "the old password"
-    );
+    assert_eq!(login_status(&stack, &account.token).await.status, StatusCode::OK, "the changing session stays");
+    assert_eq!(login("correct horse").await.status, StatusCode::BAD_REQUEST, "the old password");
 
-    let laptop = login("a fresh secret").await.body["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let laptop = login("a fresh secret").await.body["token"].as_str().expect("a token").to_owned();
     assert_eq!(login_status(&stack, &laptop).await.status, StatusCode::OK);
-    let everywhere = stack
-        .edge(
-            Method::POST,
-            "/api/accounts/logout_all/",
-            Some(&account.token),
-            None,
-        )
-        .await;
+    let everywhere = stack.edge(Method::POST, "/api/accounts/logout_all/", Some(&account.token), None).await;
     assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
     assert_eq!(everywhere.body, json!({"success": true, "ended": 2}));
-    assert_invalid_token(
-        &login_status(&stack, &account.token).await,
-        "the caller's own session, at once",
-    );
+    assert_invalid_token(&login_status(&stack, &account.token).await, "the caller's own session, at once");
     let ended_at = Instant::now();
     loop {
         let reply = login_status(&stack, &laptop).await;
         if reply.status == StatusCode::UNAUTHORIZED {
             break;
         }
-        assert!(
-            ended_at.elapsed() <= bound,
-            "another session still accepted after {:?}",
-            ended_at.elapsed()
-        );
+        assert!(ended_at.elapsed() <= bound, "another session still accepted after {:?}", ended_at.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

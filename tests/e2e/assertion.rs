@@ -12,11 +12,10 @@ use crate::harness::{feed_ids, spawn_stack_with, Account, Reply, Stack};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 /// Limits at the origin only; no edge cache, so every read reaches the origin.
@@ -41,29 +40,16 @@ async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Reply> {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.json().await.unwrap_or(Value::Null);
-            Reply {
-                status,
-                headers,
-                body,
-            }
+            Reply { status, headers, body }
         });
     }
     set.join_all().await
 }
 
 fn photo_tweet(stack: &Stack, author: &Account, n: u32) -> reqwest::RequestBuilder {
-    let part = multipart::Part::bytes(PNG.to_vec())
-        .file_name("a.png")
-        .mime_str("image/png")
-        .expect("a part");
-    let form = multipart::Form::new()
-        .text("content", format!("photo tweet {n}"))
-        .part("files", part);
-    stack
-        .client
-        .post(format!("{}/api/tweets/", stack.edge.url))
-        .bearer_auth(&author.token)
-        .multipart(form)
+    let part = multipart::Part::bytes(PNG.to_vec()).file_name("a.png").mime_str("image/png").expect("a part");
+    let form = multipart::Form::new().text("content", format!("photo tweet {n}")).part("files", part);
+    stack.client.post(format!("{}/api/tweets/", stack.edge.url)).bearer_auth(&author.token).multipart(form)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,27 +74,11 @@ async fn bodies_reach_the_origin_under_a_valid_assertion() {
             .json(&json!({"content": format!("a json tweet {n}")}))
     });
     let login = json!({"username": alice.username, "password": "correct horse"});
-    let logins = (0..5).map(|_| {
-        stack
-            .client
-            .post(format!("{}/api/accounts/login/", stack.edge.url))
-            .json(&login)
-    });
+    let logins = (0..5).map(|_| stack.client.post(format!("{}/api/accounts/login/", stack.edge.url)).json(&login));
     let replies = all_at_once(tweets.chain(logins).collect()).await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
-    assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CREATED)
-            .count(),
-        4,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        5,
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 5, "{statuses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,14 +88,7 @@ async fn queries_reach_the_origin_under_a_valid_assertion() {
 
     // The IP in login_status is the edge's word (here "unknown"); the origin would report the peer
     // it saw if it ignored an assertion signed without this query.
-    let reply = stack
-        .edge(
-            Method::GET,
-            "/api/accounts/login_status/?from=e2e&x=a%20b",
-            None,
-            None,
-        )
-        .await;
+    let reply = stack.edge(Method::GET, "/api/accounts/login_status/?from=e2e&x=a%20b", None, None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["ip"], "unknown", "{}", reply.body);
 
@@ -137,19 +100,10 @@ async fn queries_reach_the_origin_under_a_valid_assertion() {
 
     // A user's tweets, a page of 20 and then the rest by cursor.
     let list = format!("/api/tweets/?user_id={}", alice.id);
-    let first = stack
-        .edge(Method::GET, &list, Some(&alice.token), None)
-        .await;
+    let first = stack.edge(Method::GET, &list, Some(&alice.token), None).await;
     assert_eq!(feed_ids(&first.body), ids[..20], "{}", first.body);
     let cursor = first.body["next_cursor"].as_str().expect("a cursor");
-    let rest = stack
-        .edge(
-            Method::GET,
-            &format!("{list}&cursor={cursor}"),
-            Some(&alice.token),
-            None,
-        )
-        .await;
+    let rest = stack.edge(Method::GET, &format!("{list}&cursor={cursor}"), Some(&alice.token), None).await;
     assert_eq!(feed_ids(&rest.body), ids[20..], "{}", rest.body);
     assert_eq!(rest.body["has_next_page"], false);
 

@@ -25,9 +25,7 @@ fn vars(environment: &str, token_secret: &str, edge_secret: &str) -> EdgeVars {
 }
 
 async fn get(edge: &Edge, path: &str) -> (StatusCode, Value) {
-    let response = reqwest::get(format!("{}{path}", edge.url))
-        .await
-        .expect("an answer");
+    let response = reqwest::get(format!("{}{path}", edge.url)).await.expect("an answer");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -55,24 +53,15 @@ async fn outside_development_the_public_secrets_are_refused() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         log = production.log_tail();
     }
-    let reasons: Vec<&str> = log
-        .lines()
-        .filter(|line| line.contains("public development secret"))
-        .collect();
+    let reasons: Vec<&str> = log.lines().filter(|line| line.contains("public development secret")).collect();
     assert!(!reasons.is_empty(), "the reason is logged: {log}");
     assert!(
-        reasons
-            .iter()
-            .all(|line| !line.contains(dev_token) && !line.contains(dev_edge)),
+        reasons.iter().all(|line| !line.contains(dev_token) && !line.contains(dev_edge)),
         "the log names the key, never the secret: {reasons:?}"
     );
 
     for edge in [&development, &private_production] {
         let (status, body) = get(edge, "/api/accounts/login_status/").await;
-        assert_eq!(
-            status,
-            StatusCode::BAD_GATEWAY,
-            "accepted, then no origin: {body}"
-        );
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "accepted, then no origin: {body}");
     }
 }

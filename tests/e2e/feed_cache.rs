@@ -65,26 +65,13 @@ async fn a_repeated_read_is_answered_by_the_edge_without_the_origin() {
         assert_eq!(again.header("content-type"), Some("application/json"));
         assert!(again.header("x-request-id").is_some());
     }
-    assert_eq!(
-        origin_feed_reads(&stack).await,
-        reads,
-        "hits never reach the origin"
-    );
+    assert_eq!(origin_feed_reads(&stack).await, reads, "hits never reach the origin");
 
     // Another query is another page.
-    let older = stack
-        .feed(&alice, "created_at__lt=2000-01-01T00:00:00Z")
-        .await;
+    let older = stack.feed(&alice, "created_at__lt=2000-01-01T00:00:00Z").await;
     assert_eq!(x_cache(&older), "MISS");
     assert_eq!(feed_ids(&older.body), Vec::<u64>::new());
-    assert_eq!(
-        x_cache(
-            &stack
-                .feed(&alice, "created_at__lt=2000-01-01T00:00:00Z")
-                .await
-        ),
-        "HIT"
-    );
+    assert_eq!(x_cache(&stack.feed(&alice, "created_at__lt=2000-01-01T00:00:00Z").await), "HIT");
     assert_eq!(origin_feed_reads(&stack).await, reads + 1);
 }
 
@@ -110,14 +97,7 @@ async fn the_readers_posts_deletes_follows_and_unfollows_show_on_the_next_read()
 
     // Delete: the tweet disappears.
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
-    let deleted = stack
-        .edge(
-            Method::DELETE,
-            &format!("/api/tweets/{own}/"),
-            Some(&alice.token),
-            None,
-        )
-        .await;
+    let deleted = stack.edge(Method::DELETE, &format!("/api/tweets/{own}/"), Some(&alice.token), None).await;
     assert_eq!(deleted.status, StatusCode::OK, "delete: {}", deleted.body);
     let page = stack.feed(&alice, "").await;
     assert_eq!(feed_ids(&page.body), vec![bobs], "delete");
@@ -125,31 +105,14 @@ async fn the_readers_posts_deletes_follows_and_unfollows_show_on_the_next_read()
     // Unfollow: bob's tweets leave.
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
     let unfollow = stack
-        .edge(
-            Method::POST,
-            &format!("/api/friendships/{}/unfollow/", bob.id),
-            Some(&alice.token),
-            Some(json!({})),
-        )
+        .edge(Method::POST, &format!("/api/friendships/{}/unfollow/", bob.id), Some(&alice.token), Some(json!({})))
         .await;
-    assert_eq!(
-        unfollow.status,
-        StatusCode::OK,
-        "unfollow: {}",
-        unfollow.body
-    );
+    assert_eq!(unfollow.status, StatusCode::OK, "unfollow: {}", unfollow.body);
     let page = stack.feed(&alice, "").await;
     assert_eq!(feed_ids(&page.body), Vec::<u64>::new(), "unfollow");
 
     // A write the origin refused changes nothing, and the page stays cached.
-    let refused = stack
-        .edge(
-            Method::POST,
-            "/api/tweets/",
-            Some(&alice.token),
-            Some(json!({"content": "x"})),
-        )
-        .await;
+    let refused = stack.edge(Method::POST, "/api/tweets/", Some(&alice.token), Some(json!({"content": "x"}))).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
 }
@@ -196,11 +159,7 @@ async fn the_readers_likes_and_comments_show_on_the_next_read() {
         .await;
     assert_eq!(cancel.status, StatusCode::OK, "cancel: {}", cancel.body);
     let page = stack.feed(&alice, "").await;
-    assert_eq!(
-        item(&page.body, bobs)["tweet"]["has_liked"],
-        false,
-        "cancel"
-    );
+    assert_eq!(item(&page.body, bobs)["tweet"]["has_liked"], false, "cancel");
     assert_eq!(item(&page.body, bobs)["tweet"]["likes_count"], 0);
 
     // Comment: the count changes.
@@ -217,18 +176,9 @@ async fn the_readers_likes_and_comments_show_on_the_next_read() {
         eprintln!("skipped: this origin does not serve /api/comments/ yet");
         return;
     }
-    assert_eq!(
-        comment.status,
-        StatusCode::CREATED,
-        "comment: {}",
-        comment.body
-    );
+    assert_eq!(comment.status, StatusCode::CREATED, "comment: {}", comment.body);
     let page = stack.feed(&alice, "").await;
-    assert_eq!(
-        item(&page.body, bobs)["tweet"]["comments_count"],
-        1,
-        "comment"
-    );
+    assert_eq!(item(&page.body, bobs)["tweet"]["comments_count"], 1, "comment");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,19 +208,12 @@ async fn followers_see_a_new_tweet_within_the_bound() {
         if x_cache(&page) == "HIT" {
             stale_hits += 1;
         }
-        assert!(
-            posted.elapsed() <= bound,
-            "the follower still did not see the tweet after {:?}",
-            posted.elapsed()
-        );
+        assert!(posted.elapsed() <= bound, "the follower still did not see the tweet after {:?}", posted.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let seen_after = posted.elapsed();
     eprintln!("follower saw the tweet after {seen_after:?} ({stale_hits} stale hits first)");
-    assert!(
-        stale_hits > 0,
-        "the page was cached when the tweet was posted"
-    );
+    assert!(stale_hits > 0, "the page was cached when the tweet was posted");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,10 +240,7 @@ async fn a_page_is_never_served_to_another_user_or_session() {
         )
         .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
-    let second = Account {
-        token: login.body["token"].as_str().expect("a token").to_owned(),
-        ..alice.clone()
-    };
+    let second = Account { token: login.body["token"].as_str().expect("a token").to_owned(), ..alice.clone() };
     let page = stack.feed(&second, "").await;
     assert_eq!(x_cache(&page), "MISS");
     assert_eq!(feed_ids(&page.body), vec![alices]);
@@ -321,44 +261,21 @@ async fn logged_out_expired_and_forged_tokens_never_read_the_cache() {
     stack.post_tweet(&alice, "cached before logout").await;
     stack.feed(&alice, "").await;
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
-    let claims = token::verify(&stack.origin.config.token_keys, &alice.token, now_secs())
-        .expect("a valid token");
+    let claims = token::verify(&stack.origin.config.token_keys, &alice.token, now_secs()).expect("a valid token");
 
     // Same user and session, but expired; and the same claims under another secret.
-    let expired = token::sign(
-        &stack.origin.config.token_keys,
-        &Claims {
-            expires_at: now_secs() - 1,
-            ..claims
-        },
-    );
+    let expired = token::sign(&stack.origin.config.token_keys, &Claims { expires_at: now_secs() - 1, ..claims });
     let forged = token::sign(&KeyRing::single("not-the-secret"), &claims);
     for (what, bad) in [("expired", expired), ("forged", forged)] {
-        let reply = stack
-            .edge(Method::GET, "/api/newsfeeds/", Some(&bad), None)
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{what}: {}",
-            reply.body
-        );
+        let reply = stack.edge(Method::GET, "/api/newsfeeds/", Some(&bad), None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what}: {}", reply.body);
         assert_eq!(reply.header("x-cache"), None, "{what}");
     }
 
     // Logout through the edge.
-    let logout = stack
-        .edge(
-            Method::POST,
-            "/api/accounts/logout/",
-            Some(&alice.token),
-            Some(json!({})),
-        )
-        .await;
+    let logout = stack.edge(Method::POST, "/api/accounts/logout/", Some(&alice.token), Some(json!({}))).await;
     assert_eq!(logout.status, StatusCode::OK);
-    let after = stack
-        .edge(Method::GET, "/api/newsfeeds/", Some(&alice.token), None)
-        .await;
+    let after = stack.edge(Method::GET, "/api/newsfeeds/", Some(&alice.token), None).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
     assert_eq!(after.header("x-cache"), None);
 
@@ -366,18 +283,9 @@ async fn logged_out_expired_and_forged_tokens_never_read_the_cache() {
     let bob = stack.signup("dead_bobby").await;
     stack.feed(&bob, "").await;
     assert_eq!(x_cache(&stack.feed(&bob, "").await), "HIT");
-    let logout = stack
-        .origin(
-            Method::POST,
-            "/api/accounts/logout/",
-            Some(&bob.token),
-            Some(json!({})),
-        )
-        .await;
+    let logout = stack.origin(Method::POST, "/api/accounts/logout/", Some(&bob.token), Some(json!({}))).await;
     assert_eq!(logout.status, StatusCode::OK);
-    let after = stack
-        .edge(Method::GET, "/api/newsfeeds/", Some(&bob.token), None)
-        .await;
+    let after = stack.edge(Method::GET, "/api/newsfeeds/", Some(&bob.token), None).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
 }
 
@@ -406,43 +314,27 @@ async fn anonymous_public_reads_are_shared_briefly_and_signed_in_reads_never_are
     assert_eq!(detail_reads().await, 1, "the hit never reached the origin");
 
     let list = format!("/api/tweets/?user_id={}", alice.id);
-    assert_eq!(
-        x_cache(&stack.edge(Method::GET, &list, None, None).await),
-        "MISS"
-    );
-    assert_eq!(
-        x_cache(&stack.edge(Method::GET, &list, None, None).await),
-        "HIT"
-    );
+    assert_eq!(x_cache(&stack.edge(Method::GET, &list, None, None).await), "MISS");
+    assert_eq!(x_cache(&stack.edge(Method::GET, &list, None, None).await), "HIT");
 
     // Signed in, the origin answers every time.
     for _ in 0..2 {
-        let own = stack
-            .edge(Method::GET, &detail, Some(&alice.token), None)
-            .await;
+        let own = stack.edge(Method::GET, &detail, Some(&alice.token), None).await;
         assert_eq!(own.status, StatusCode::OK);
         assert_eq!(own.header("x-cache"), None);
     }
     assert_eq!(detail_reads().await, 3);
 
     // The author deletes it: gone for her at once, and for anonymous readers within the bound.
-    let deleted = stack
-        .edge(Method::DELETE, &detail, Some(&alice.token), None)
-        .await;
+    let deleted = stack.edge(Method::DELETE, &detail, Some(&alice.token), None).await;
     assert_eq!(deleted.status, StatusCode::OK);
     let deleted_at = Instant::now();
-    let own = stack
-        .edge(Method::GET, &detail, Some(&alice.token), None)
-        .await;
+    let own = stack.edge(Method::GET, &detail, Some(&alice.token), None).await;
     assert_eq!(own.status, StatusCode::NOT_FOUND);
     loop {
         let anonymous = stack.edge(Method::GET, &detail, None, None).await;
         if anonymous.status == StatusCode::NOT_FOUND {
-            assert_eq!(
-                x_cache(&anonymous),
-                "MISS",
-                "a 404 is never served from the cache"
-            );
+            assert_eq!(x_cache(&anonymous), "MISS", "a 404 is never served from the cache");
             break;
         }
         assert!(
@@ -454,8 +346,5 @@ async fn anonymous_public_reads_are_shared_briefly_and_signed_in_reads_never_are
     }
     // Not stored: the next anonymous read asks the origin again.
     let after = stack.edge(Method::GET, &detail, None, None).await;
-    assert_eq!(
-        (after.status, x_cache(&after)),
-        (StatusCode::NOT_FOUND, "MISS")
-    );
+    assert_eq!((after.status, x_cache(&after)), (StatusCode::NOT_FOUND, "MISS"));
 }

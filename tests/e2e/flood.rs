@@ -28,12 +28,7 @@ async fn get_as(stack: &Stack, ip: &str, path: &str, token: &str) -> StatusCode 
 }
 
 /// `n` reads by `reader`, one every 350 ms (under 3 a second, inside the 5/s limit), with latencies.
-async fn ordinary_reads(
-    stack: &Stack,
-    reader: &Account,
-    path: &str,
-    n: usize,
-) -> Vec<(StatusCode, Duration)> {
+async fn ordinary_reads(stack: &Stack, reader: &Account, path: &str, n: usize) -> Vec<(StatusCode, Duration)> {
     let mut answers = Vec::new();
     for _ in 0..n {
         let started = Instant::now();
@@ -47,20 +42,8 @@ async fn ordinary_reads(
 fn percentiles(answers: &[(StatusCode, Duration)]) -> String {
     let mut sorted: Vec<Duration> = answers.iter().map(|(_, d)| *d).collect();
     sorted.sort();
-    let at = |p: f64| {
-        sorted
-            .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    };
-    format!(
-        "n={} p50={:?} p90={:?} p99={:?} max={:?}",
-        sorted.len(),
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        at(1.0)
-    )
+    let at = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or_default();
+    format!("n={} p50={:?} p90={:?} p99={:?} max={:?}", sorted.len(), at(0.5), at(0.9), at(0.99), at(1.0))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,21 +69,13 @@ async fn one_users_flood_through_the_edge_leaves_another_users_requests_alone() 
     let done = Arc::new(AtomicBool::new(false));
     let mut flood = tokio::task::JoinSet::new();
     for _ in 0..CONNECTIONS {
-        let (client, url, token, done) = (
-            stack.client.clone(),
-            format!("{}{path}", stack.edge.url),
-            mallory.token.clone(),
-            done.clone(),
-        );
+        let (client, url, token, done) =
+            (stack.client.clone(), format!("{}{path}", stack.edge.url), mallory.token.clone(), done.clone());
         flood.spawn(async move {
             let mut statuses = Vec::new();
             while statuses.len() < AT_LEAST / CONNECTIONS || !done.load(Ordering::SeqCst) {
-                let response = client
-                    .get(&url)
-                    .header("cf-connecting-ip", "198.51.100.66")
-                    .bearer_auth(&token)
-                    .send()
-                    .await;
+                let response =
+                    client.get(&url).header("cf-connecting-ip", "198.51.100.66").bearer_auth(&token).send().await;
                 statuses.push(response.map(|r| r.status()).ok());
             }
             statuses
@@ -116,29 +91,15 @@ async fn one_users_flood_through_the_edge_leaves_another_users_requests_alone() 
         .map(|status| status.expect("the edge answers every flood request"))
         .collect();
     let sent = flooded.len();
-    let limited = flooded
-        .iter()
-        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let limited = flooded.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     let ok = flooded.iter().filter(|s| **s == StatusCode::OK).count();
     eprintln!("edge flood: {sent} requests, {ok} answered 200, {limited} answered 429");
     eprintln!("edge, other user without flood: {}", percentiles(&quiet));
     eprintln!("edge, other user during flood:  {}", percentiles(&during));
 
-    assert_eq!(
-        ok + limited,
-        sent,
-        "the flooder got only 200s and 429s: {flooded:?}"
-    );
-    assert!(
-        sent >= AT_LEAST && limited >= sent / 2,
-        "the flood was limited: {limited} of {sent}"
-    );
+    assert_eq!(ok + limited, sent, "the flooder got only 200s and 429s: {flooded:?}");
+    assert!(sent >= AT_LEAST && limited >= sent / 2, "the flood was limited: {limited} of {sent}");
     for (status, _) in quiet.iter().chain(&during) {
-        assert_eq!(
-            *status,
-            StatusCode::OK,
-            "the other user was refused: {quiet:?} {during:?}"
-        );
+        assert_eq!(*status, StatusCode::OK, "the other user was refused: {quiet:?} {during:?}");
     }
 }

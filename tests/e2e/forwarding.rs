@@ -35,55 +35,29 @@ type Log = Arc<Mutex<Vec<Recorded>>>;
 /// An origin that records each request, says every session is live, and answers a fixed body.
 async fn start_stub_origin() -> (u16, Log) {
     let log: Log = Arc::default();
-    let record = |State(log): State<Log>,
-                  method: Method,
-                  uri: Uri,
-                  headers: HeaderMap,
-                  body: Bytes| async move {
+    let record = |State(log): State<Log>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes| async move {
         // An absolute redirect to the origin's own address, as frameworks write them.
         let redirect = (uri.path() == "/api/redirect").then(|| {
-            let host = headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default();
+            let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
             format!("http://{host}/api/elsewhere/?page=2")
         });
-        log.lock().expect("log").push(Recorded {
-            method,
-            uri,
-            headers,
-            body,
-        });
+        log.lock().expect("log").push(Recorded { method, uri, headers, body });
         if let Some(location) = redirect {
             return (StatusCode::PERMANENT_REDIRECT, [("location", location)]).into_response();
         }
-        (
-            StatusCode::CREATED,
-            [("x-origin-header", "kept")],
-            Json(json!({"from": "stub"})),
-        )
-            .into_response()
+        (StatusCode::CREATED, [("x-origin-header", "kept")], Json(json!({"from": "stub"}))).into_response()
     };
     let app = Router::new()
         .route(
             "/internal/sessions/{id}",
-            get(
-                |State(log): State<Log>, uri: Uri, headers: HeaderMap| async move {
-                    log.lock().expect("log").push(Recorded {
-                        method: Method::GET,
-                        uri,
-                        headers,
-                        body: Bytes::new(),
-                    });
-                    Json(json!({"active": true}))
-                },
-            ),
+            get(|State(log): State<Log>, uri: Uri, headers: HeaderMap| async move {
+                log.lock().expect("log").push(Recorded { method: Method::GET, uri, headers, body: Bytes::new() });
+                Json(json!({"active": true}))
+            }),
         )
         .fallback(record)
         .with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("an address").port();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (port, log)
@@ -105,11 +79,7 @@ fn stub_vars(port: u16) -> EdgeVars {
 }
 
 fn target<'a>(method: &'a str, path: &'a str, query: Option<&'a str>) -> Target<'a> {
-    Target {
-        method,
-        path,
-        query,
-    }
+    Target { method, path, query }
 }
 
 /// A multipart body of a little over 150 KB whose bytes are not valid UTF-8.
@@ -135,12 +105,7 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
     let (port, log) = start_stub_origin().await;
     let edge = Edge::start(stub_vars(port)).await;
     let now = now_secs();
-    let claims = Claims {
-        user_id: UserId(7),
-        session_id: SessionId(9),
-        issued_at: now,
-        expires_at: now + 600,
-    };
+    let claims = Claims { user_id: UserId(7), session_id: SessionId(9), issued_at: now, expires_at: now + 600 };
     let bearer = token::sign(&edge.vars.token_keys, &claims);
     let boundary = "e2e-boundary-7f3a";
     let body = multipart_body(boundary);
@@ -148,10 +113,7 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
     let response = reqwest::Client::new()
         .post(format!("{}/api/tweets/?user_id=7&q=a%20b", edge.url))
         .bearer_auth(&bearer)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .header("x-request-id", "e2e-forward-1")
         .header("x-custom", "passed")
         .header("cf-connecting-ip", "203.0.113.50")
@@ -163,15 +125,10 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
     assert_eq!(response.headers()["x-origin-header"], "kept");
     assert_eq!(response.headers()["x-request-id"], "e2e-forward-1");
-    assert_eq!(
-        response.json::<serde_json::Value>().await.expect("json"),
-        json!({"from": "stub"})
-    );
+    assert_eq!(response.json::<serde_json::Value>().await.expect("json"), json!({"from": "stub"}));
 
     let log = log.lock().expect("log").clone();
-    let [check, forwarded] = &log[..] else {
-        panic!("expected a session check and the request: {log:#?}")
-    };
+    let [check, forwarded] = &log[..] else { panic!("expected a session check and the request: {log:#?}") };
 
     assert_eq!(check.uri.path(), "/internal/sessions/9");
     let check_assertion = check.headers[EDGE_HEADER].to_str().expect("ascii");
@@ -183,31 +140,18 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
     )
     .expect("the session check carries a valid assertion");
     assert_eq!(check_assertion.request_id, "e2e-forward-1");
-    assert_eq!(
-        check_assertion.body_sha256,
-        edge_assertion::body_digest(b"")
-    );
+    assert_eq!(check_assertion.body_sha256, edge_assertion::body_digest(b""));
 
     assert_eq!(forwarded.method, Method::POST);
     assert_eq!(forwarded.uri.to_string(), "/api/tweets/?user_id=7&q=a%20b");
     assert_eq!(forwarded.body.len(), body.len());
-    assert!(
-        forwarded.body[..] == body[..],
-        "the body changed on the way"
-    );
-    assert_eq!(
-        forwarded.headers["content-type"],
-        format!("multipart/form-data; boundary={boundary}").as_str()
-    );
+    assert!(forwarded.body[..] == body[..], "the body changed on the way");
+    assert_eq!(forwarded.headers["content-type"], format!("multipart/form-data; boundary={boundary}").as_str());
     assert_eq!(forwarded.headers["x-custom"], "passed");
     assert_eq!(forwarded.headers["x-request-id"], "e2e-forward-1");
     assert!(!forwarded.headers.contains_key("cf-connecting-ip"));
     let values: Vec<_> = forwarded.headers.get_all(EDGE_HEADER).iter().collect();
-    assert_eq!(
-        values.len(),
-        1,
-        "the client's assertion must be dropped, not appended to"
-    );
+    assert_eq!(values.len(), 1, "the client's assertion must be dropped, not appended to");
     let value = values[0].to_str().expect("ascii");
     let assertion = EdgeAssertion::decode(
         &edge.vars.edge_keys,
@@ -220,15 +164,8 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
     // Not trusted by default: the client wrote CF-Connecting-IP itself, so the edge does not know the IP.
     assert_eq!(assertion.client_ip, "unknown");
     assert_eq!(assertion.request_id, "e2e-forward-1");
-    assert_eq!(
-        assertion.body_sha256,
-        edge_assertion::body_digest(&body),
-        "the assertion names the body forwarded"
-    );
-    for other in [
-        target("POST", "/api/tweets/", None),
-        target("POST", "/api/tweets/", Some("user_id=8&q=a%20b")),
-    ] {
+    assert_eq!(assertion.body_sha256, edge_assertion::body_digest(&body), "the assertion names the body forwarded");
+    for other in [target("POST", "/api/tweets/", None), target("POST", "/api/tweets/", Some("user_id=8&q=a%20b"))] {
         assert!(
             EdgeAssertion::decode(&edge.vars.edge_keys, value, other, now_secs()).is_err(),
             "the assertion is bound to the query: {other:?}"
@@ -240,28 +177,14 @@ async fn requests_reach_the_origin_intact_with_a_signed_assertion() {
 async fn anonymous_requests_and_redirects_pass_through() {
     let (port, log) = start_stub_origin().await;
     let edge = Edge::start(stub_vars(port)).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
 
-    let response = client
-        .delete(format!("{}/api/comments/5/", edge.url))
-        .send()
-        .await
-        .expect("an answer");
+    let response = client.delete(format!("{}/api/comments/5/", edge.url)).send().await.expect("an answer");
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    let redirect = client
-        .get(format!("{}/api/redirect", edge.url))
-        .send()
-        .await
-        .expect("an answer");
+    let redirect = client.get(format!("{}/api/redirect", edge.url)).send().await.expect("an answer");
     assert_eq!(redirect.status(), reqwest::StatusCode::PERMANENT_REDIRECT);
     // The origin's own address is rewritten to the edge's, the client's way back in.
-    assert_eq!(
-        redirect.headers()["location"],
-        format!("{}/api/elsewhere/?page=2", edge.url).as_str()
-    );
+    assert_eq!(redirect.headers()["location"], format!("{}/api/elsewhere/?page=2", edge.url).as_str());
 
     let log = log.lock().expect("log").clone();
     assert_eq!(log.len(), 2, "no session check without a token: {log:#?}");
@@ -308,29 +231,17 @@ async fn an_unreachable_origin_gets_the_502_envelope() {
     let vars = stub_vars(free_port());
     let edge = Edge::start(vars.clone()).await;
     let now = now_secs();
-    let claims = Claims {
-        user_id: UserId(1),
-        session_id: SessionId(2),
-        issued_at: now,
-        expires_at: now + 600,
-    };
+    let claims = Claims { user_id: UserId(1), session_id: SessionId(2), issued_at: now, expires_at: now + 600 };
     let bearer = token::sign(&vars.token_keys, &claims);
 
     for token in [None, Some(bearer.as_str())] {
-        let mut request =
-            reqwest::Client::new().get(format!("{}/api/accounts/login_status/", edge.url));
+        let mut request = reqwest::Client::new().get(format!("{}/api/accounts/login_status/", edge.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.expect("an answer");
-        assert_eq!(
-            response.status(),
-            reqwest::StatusCode::BAD_GATEWAY,
-            "token: {token:?}"
-        );
-        assert!(response.headers()["content-type"]
-            .to_str()
-            .is_ok_and(|t| t.starts_with("application/json")));
+        assert_eq!(response.status(), reqwest::StatusCode::BAD_GATEWAY, "token: {token:?}");
+        assert!(response.headers()["content-type"].to_str().is_ok_and(|t| t.starts_with("application/json")));
         assert!(response.headers().contains_key("x-request-id"));
         let body: serde_json::Value = response.json().await.expect("a JSON body");
         assert_eq!(body, json!({"detail": messages::BAD_GATEWAY}));
@@ -343,9 +254,7 @@ fn post_chunked(base: &str, path: &str, len: usize) -> u16 {
     use std::io::{Read, Write};
     let address = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).expect("the edge accepts a connection");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("a timeout");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("a timeout");
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -378,11 +287,7 @@ fn post_chunked(base: &str, path: &str, len: usize) -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_over_the_limit_gets_413_and_never_reaches_the_origin() {
     let (port, log) = start_stub_origin().await;
-    let edge = Edge::start(EdgeVars {
-        max_body_bytes: Some(100_000),
-        ..stub_vars(port)
-    })
-    .await;
+    let edge = Edge::start(EdgeVars { max_body_bytes: Some(100_000), ..stub_vars(port) }).await;
     let client = reqwest::Client::new();
     let boundary = "e2e-boundary-large";
     let multipart = multipart_body(boundary);
@@ -390,10 +295,7 @@ async fn a_body_over_the_limit_gets_413_and_never_reaches_the_origin() {
 
     let response = client
         .post(format!("{}/api/tweets/", edge.url))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .body(multipart)
         .send()
         .await
@@ -401,32 +303,19 @@ async fn a_body_over_the_limit_gets_413_and_never_reaches_the_origin() {
     assert_eq!(response.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
     assert!(response.headers().contains_key("x-request-id"));
     let body: serde_json::Value = response.json().await.expect("a JSON body");
-    assert_eq!(
-        body,
-        json!({"success": false, "message": "Request body is too large."})
-    );
+    assert_eq!(body, json!({"success": false, "message": "Request body is too large."}));
 
     let url = edge.url.clone();
     let status = tokio::task::spawn_blocking(move || post_chunked(&url, "/api/tweets/", 150_000))
         .await
         .expect("the chunked upload ran");
-    assert_eq!(
-        status, 413,
-        "a chunked body without Content-Length is capped too"
-    );
-    assert!(
-        log.lock().expect("log").is_empty(),
-        "nothing reached the origin"
-    );
+    assert_eq!(status, 413, "a chunked body without Content-Length is capped too");
+    assert!(log.lock().expect("log").is_empty(), "nothing reached the origin");
 
     // At the limit it passes, byte for byte.
     let exact = vec![7u8; 100_000];
-    let response = client
-        .post(format!("{}/api/tweets/", edge.url))
-        .body(exact.clone())
-        .send()
-        .await
-        .expect("an answer");
+    let response =
+        client.post(format!("{}/api/tweets/", edge.url)).body(exact.clone()).send().await.expect("an answer");
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
     let url = edge.url.clone();
     let status = tokio::task::spawn_blocking(move || post_chunked(&url, "/api/tweets/", 90_000))

@@ -22,25 +22,17 @@ pub use crate::wrangler::{Edge, EdgeVars};
 
 /// Seconds since the Unix epoch, as tokens and edge assertions count them.
 pub fn now_secs() -> i64 {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970");
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("a clock after 1970");
     i64::try_from(since_epoch.as_secs()).expect("seconds fit in i64")
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// A port nothing listens on right now (the listener is dropped before the port is handed out).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
 /// Builds the worker once per test process; every later call returns the first outcome.
@@ -80,10 +72,7 @@ impl Origin {
             let _ = stop.send(());
         }
         let stopped = tokio::time::timeout(Duration::from_secs(30), &mut self.server).await;
-        assert!(
-            matches!(stopped, Ok(Ok(Ok(())))),
-            "the origin stops: {stopped:?}"
-        );
+        assert!(matches!(stopped, Ok(Ok(Ok(())))), "the origin stops: {stopped:?}");
         let mut config = self.config.clone();
         config.listen = ([127, 0, 0, 1], self.port()).into();
         config.admin_listen = ([127, 0, 0, 1], port_of(&self.admin_url)).into();
@@ -93,23 +82,14 @@ impl Origin {
 
     async fn serve(config: Config) -> Self {
         rookery_origin::telemetry::init_for_tests();
-        let app = Application::build(config.clone())
-            .await
-            .expect("the origin builds");
+        let app = Application::build(config.clone()).await.expect("the origin builds");
         let url = format!("http://127.0.0.1:{}", app.port());
         let admin_url = format!("http://127.0.0.1:{}", app.admin_port());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async {
             let _ = stopped.await;
         }));
-        Self {
-            url,
-            admin_url,
-            config,
-            server,
-            stop: Some(stop),
-            owns_data: true,
-        }
+        Self { url, admin_url, config, server, stop: Some(stop), owns_data: true }
     }
 
     pub fn port(&self) -> u16 {
@@ -137,10 +117,7 @@ impl Origin {
 }
 
 fn port_of(url: &str) -> u16 {
-    url.rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a port")
+    url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
 }
 
 /// Sums the `rookery_http_requests_total` samples of one method and route.
@@ -158,9 +135,7 @@ pub fn sum_requests_for(metrics: &str, method: &str, route: &str) -> u64 {
 pub fn sum_requests(metrics: &str) -> u64 {
     metrics
         .lines()
-        .filter(|line| {
-            line.starts_with("rookery_http_requests_total{") && !line.contains("route=\"/metrics\"")
-        })
+        .filter(|line| line.starts_with("rookery_http_requests_total{") && !line.contains("route=\"/metrics\""))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         // Counters are whole numbers far below 2^53.
         .map(|value| value as u64)
@@ -220,33 +195,17 @@ pub async fn spawn_stack_with(
     let mut vars = EdgeVars::for_origin(&origin.config, origin.port(), 4);
     adjust_edge(&mut vars);
     let edge = Edge::start(vars).await;
-    Stack {
-        edge,
-        origin,
-        client: reqwest::Client::new(),
-    }
+    Stack { edge, origin, client: reqwest::Client::new() }
 }
 
 impl Stack {
     /// A request through the edge.
-    pub async fn edge(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn edge(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         send(&self.client, &self.edge.url, method, path, token, body).await
     }
 
     /// A request straight to the origin, bypassing the edge.
-    pub async fn origin(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn origin(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         send(&self.client, &self.origin.url, method, path, token, body).await
     }
 
@@ -257,44 +216,19 @@ impl Stack {
             "email": format!("{username}@example.com"),
             "password": "correct horse",
         });
-        let mut reply = self
-            .edge(
-                Method::POST,
-                "/api/accounts/signup/",
-                None,
-                Some(body.clone()),
-            )
-            .await;
+        let mut reply = self.edge(Method::POST, "/api/accounts/signup/", None, Some(body.clone())).await;
         for _ in 0..5 {
             if reply.status != StatusCode::TOO_MANY_REQUESTS {
                 break;
             }
-            let wait: u64 = reply
-                .header("retry-after")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
+            let wait: u64 = reply.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or(1);
             tokio::time::sleep(Duration::from_secs(wait)).await;
-            reply = self
-                .edge(
-                    Method::POST,
-                    "/api/accounts/signup/",
-                    None,
-                    Some(body.clone()),
-                )
-                .await;
+            reply = self.edge(Method::POST, "/api/accounts/signup/", None, Some(body.clone())).await;
         }
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "signup of {username}: {}",
-            reply.body
-        );
+        assert_eq!(reply.status, StatusCode::CREATED, "signup of {username}: {}", reply.body);
         Account {
             id: reply.body["user"]["id"].as_u64().expect("an id"),
-            username: reply.body["user"]["username"]
-                .as_str()
-                .expect("a username")
-                .to_owned(),
+            username: reply.body["user"]["username"].as_str().expect("a username").to_owned(),
             token: reply.body["token"].as_str().expect("a token").to_owned(),
         }
     }
@@ -304,21 +238,9 @@ impl Stack {
 impl Stack {
     /// Posts a tweet through the edge and returns its id.
     pub async fn post_tweet(&self, author: &Account, content: &str) -> u64 {
-        let reply = self
-            .edge(
-                Method::POST,
-                "/api/tweets/",
-                Some(&author.token),
-                Some(json!({ "content": content })),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "tweet by {}: {}",
-            author.username,
-            reply.body
-        );
+        let reply =
+            self.edge(Method::POST, "/api/tweets/", Some(&author.token), Some(json!({ "content": content }))).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "tweet by {}: {}", author.username, reply.body);
         reply.body["id"].as_u64().expect("a tweet id")
     }
 
@@ -343,33 +265,16 @@ impl Stack {
 
     /// A newsfeed page through the edge (`query` without the `?`, "" for the first page).
     pub async fn feed(&self, reader: &Account, query: &str) -> Reply {
-        let path = if query.is_empty() {
-            "/api/newsfeeds/".to_owned()
-        } else {
-            format!("/api/newsfeeds/?{query}")
-        };
-        let reply = self
-            .edge(Method::GET, &path, Some(&reader.token), None)
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "feed of {}: {}",
-            reader.username,
-            reply.body
-        );
+        let path = if query.is_empty() { "/api/newsfeeds/".to_owned() } else { format!("/api/newsfeeds/?{query}") };
+        let reply = self.edge(Method::GET, &path, Some(&reader.token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "feed of {}: {}", reader.username, reply.body);
         reply
     }
 }
 
 /// The tweet ids of a newsfeed page, newest first.
 pub fn feed_ids(page: &Value) -> Vec<u64> {
-    page["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|item| item["id"].as_u64().expect("an id"))
-        .collect()
+    page["results"].as_array().expect("results").iter().map(|item| item["id"].as_u64().expect("an id")).collect()
 }
 
 pub async fn send(
@@ -387,18 +292,11 @@ pub async fn send(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|error| panic!("{base}{path} answers: {error}"));
+    let response = request.send().await.unwrap_or_else(|error| panic!("{base}{path} answers: {error}"));
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
+    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
 #[cfg(test)]

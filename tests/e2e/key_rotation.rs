@@ -23,33 +23,14 @@ async fn signup(base: &str, username: &str) -> (u64, String) {
         "password": "correct horse",
     });
     let client = reqwest::Client::new();
-    let reply = send(
-        &client,
-        base,
-        Method::POST,
-        "/api/accounts/signup/",
-        None,
-        Some(body),
-    )
-    .await;
+    let reply = send(&client, base, Method::POST, "/api/accounts/signup/", None, Some(body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let id = reply.body["user"]["id"].as_u64().expect("an id");
-    (
-        id,
-        reply.body["token"].as_str().expect("a token").to_owned(),
-    )
+    (id, reply.body["token"].as_str().expect("a token").to_owned())
 }
 
 async fn login_status(base: &str, token: Option<&str>) -> Reply {
-    send(
-        &reqwest::Client::new(),
-        base,
-        Method::GET,
-        LOGIN_STATUS,
-        token,
-        None,
-    )
-    .await
+    send(&reqwest::Client::new(), base, Method::GET, LOGIN_STATUS, token, None).await
 }
 
 fn edge_vars(origin: &Origin, adjust: impl FnOnce(&mut EdgeVars)) -> EdgeVars {
@@ -70,12 +51,9 @@ async fn an_old_token_works_while_its_key_is_kept_and_is_refused_once_dropped() 
 
     // The rotation: k2 signs, k1 still verifies. One edge holds both keys; another already holds
     // only the new one (the state after the last step, dropping k1).
-    let origin = origin
-        .restart_with(|config| config.token_keys = ring(&format!("{k2},{k1}")))
-        .await;
+    let origin = origin.restart_with(|config| config.token_keys = ring(&format!("{k2},{k1}"))).await;
     let (rotated, retired) = tokio::join!(
-        Edge::start(edge_vars(&origin, |vars| vars.token_keys =
-            ring(&format!("{k2},{k1}")))),
+        Edge::start(edge_vars(&origin, |vars| vars.token_keys = ring(&format!("{k2},{k1}")))),
         Edge::start(edge_vars(&origin, |vars| vars.token_keys = ring(k2))),
     );
 
@@ -84,10 +62,7 @@ async fn an_old_token_works_while_its_key_is_kept_and_is_refused_once_dropped() 
     assert_eq!(reply.body["user"]["id"], user_id, "{}", reply.body);
 
     let (_, new_token) = signup(&rotated.url, "rotate_new").await;
-    assert!(
-        new_token.starts_with("rk2.k2."),
-        "new tokens are signed with k2: {new_token}"
-    );
+    assert!(new_token.starts_with("rk2.k2."), "new tokens are signed with k2: {new_token}");
     for edge in [&rotated, &retired] {
         let reply = login_status(&edge.url, Some(&new_token)).await;
         assert_eq!(reply.body["has_logged_in"], true, "{}", reply.body);
@@ -122,27 +97,14 @@ async fn the_edge_signs_with_its_first_key_and_an_origin_without_it_ignores_the_
     assert_eq!(reply.body["ip"], "unknown", "{}", reply.body);
 
     // An origin that only knows e1 (on the same address, so the same edge is in front of it).
-    let origin = origin
-        .restart_with(|config| config.edge_keys = ring(e1))
-        .await;
+    let origin = origin.restart_with(|config| config.edge_keys = ring(e1)).await;
     let anonymous = login_status(&edge.url, None).await;
     assert_eq!(anonymous.status, StatusCode::OK, "{}", anonymous.body);
-    assert_eq!(
-        anonymous.body["ip"], "127.0.0.1",
-        "the assertion was ignored: the origin reports the peer it saw"
-    );
+    assert_eq!(anonymous.body["ip"], "127.0.0.1", "the assertion was ignored: the origin reports the peer it saw");
     // The session check needs the assertion; refused, the edge fails closed.
     let reply = login_status(&edge.url, Some(&token)).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        reply.body
-    );
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.body);
     assert_eq!(reply.body, json!({"detail": messages::ORIGIN_UNAVAILABLE}));
     let direct: Value = login_status(&origin.url, Some(&token)).await.body;
-    assert_eq!(
-        direct["user"]["id"], user_id,
-        "the token itself is fine: {direct}"
-    );
+    assert_eq!(direct["user"]["id"], user_id, "the token itself is fine: {direct}");
 }

@@ -13,18 +13,10 @@ async fn paths_outside_the_public_api_are_answered_404_by_the_edge() {
     let stack = spawn_stack(4).await;
     let account = stack.signup("private_paths").await;
     // A live session: forwarded with the edge's assertion, this path would answer {"active": true}.
-    let login_status = stack
-        .edge(
-            Method::GET,
-            "/api/accounts/login_status/",
-            Some(&account.token),
-            None,
-        )
-        .await;
+    let login_status = stack.edge(Method::GET, "/api/accounts/login_status/", Some(&account.token), None).await;
     assert_eq!(login_status.status, StatusCode::OK, "{}", login_status.body);
 
-    let claims = token::verify(&stack.origin.config.token_keys, &account.token, now_secs())
-        .expect("a valid token");
+    let claims = token::verify(&stack.origin.config.token_keys, &account.token, now_secs()).expect("a valid token");
     let served = stack.origin.requests_served().await;
     let paths = [
         "/internal/sessions/1".to_owned(),
@@ -45,36 +37,22 @@ async fn paths_outside_the_public_api_are_answered_404_by_the_edge() {
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path} {token:?}");
             assert!(response.headers().contains_key("x-request-id"), "{path}");
             let text = response.text().await.expect("a body");
-            assert!(
-                !text.contains("active") && !text.contains("rookery_"),
-                "{path}: {text}"
-            );
+            assert!(!text.contains("active") && !text.contains("rookery_"), "{path}: {text}");
             let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
             assert_eq!(body, json!({"detail": messages::NOT_FOUND}), "{path}");
         }
     }
     for method in [Method::POST, Method::DELETE] {
-        let reply = stack
-            .edge(method.clone(), "/internal/sessions/1", None, None)
-            .await;
+        let reply = stack.edge(method.clone(), "/internal/sessions/1", None, None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}");
     }
     // Dot segments, sent as they are (an HTTP client library would resolve them first): the edge
     // sees the resolved path.
-    for raw in [
-        "/api/../internal/sessions/1",
-        "/api/%2e%2e/internal/sessions/1",
-        "/api/./../metrics",
-    ] {
+    for raw in ["/api/../internal/sessions/1", "/api/%2e%2e/internal/sessions/1", "/api/./../metrics"] {
         let url = stack.edge.url.clone();
-        let (status, body) = tokio::task::spawn_blocking(move || raw_get(&url, raw))
-            .await
-            .expect("the request ran");
+        let (status, body) = tokio::task::spawn_blocking(move || raw_get(&url, raw)).await.expect("the request ran");
         assert_eq!(status, 404, "{raw}: {body}");
-        assert!(
-            body.contains(messages::NOT_FOUND) && !body.contains("active"),
-            "{raw}: {body}"
-        );
+        assert!(body.contains(messages::NOT_FOUND) && !body.contains("active"), "{raw}: {body}");
     }
     assert_eq!(
         stack.origin.requests_served().await,
@@ -93,13 +71,9 @@ fn raw_get(base: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let address = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).expect("the edge accepts a connection");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("a timeout");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("a timeout");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .expect("the request is sent");
+    stream.write_all(request.as_bytes()).expect("the request is sent");
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     let status = answer

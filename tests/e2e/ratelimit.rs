@@ -38,15 +38,7 @@ async fn send_as(
     body: Option<Value>,
 ) -> Reply {
     let url = format!("{}{path}", stack.edge.url);
-    send_to(
-        stack.client.clone(),
-        url,
-        ip.to_owned(),
-        method,
-        token.map(str::to_owned),
-        body,
-    )
-    .await
+    send_to(stack.client.clone(), url, ip.to_owned(), method, token.map(str::to_owned), body).await
 }
 
 /// `n` copies of a request sent at once, as `ip`; the answers in no particular order.
@@ -90,42 +82,18 @@ async fn send_to(
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
+    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
 fn assert_limited(reply: &Reply, max: u32, what: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{what}: {}",
-        reply.body
-    );
-    assert_eq!(
-        reply.body,
-        json!({"detail": "Too many requests, try again later."}),
-        "{what}"
-    );
-    let retry_after: u64 = reply
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{what}: Retry-After"));
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{what}: {}", reply.body);
+    assert_eq!(reply.body, json!({"detail": "Too many requests, try again later."}), "{what}");
+    let retry_after: u64 =
+        reply.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{what}: Retry-After"));
     assert!((1..=60).contains(&retry_after), "{what}: {retry_after}");
-    assert_eq!(
-        reply.header("ratelimit-limit"),
-        Some(max.to_string().as_str()),
-        "{what}"
-    );
+    assert_eq!(reply.header("ratelimit-limit"), Some(max.to_string().as_str()), "{what}");
     assert_eq!(reply.header("ratelimit-remaining"), Some("0"), "{what}");
-    assert!(
-        reply
-            .header("ratelimit-reset")
-            .is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s >= 1)),
-        "{what}"
-    );
+    assert!(reply.header("ratelimit-reset").is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s >= 1)), "{what}");
     assert!(reply.header("x-request-id").is_some(), "{what}");
 }
 
@@ -143,16 +111,10 @@ fn request_for(rule: &Rule, target: &Account, tweet_id: u64) -> (Method, String,
         _ => path,
     };
     let body = match rule.scope {
-        "accounts_login" => {
-            Some(json!({"username": target.username, "password": "wrong password"}))
-        }
+        "accounts_login" => Some(json!({"username": target.username, "password": "wrong password"})),
         "accounts_signup" => Some(json!({"username": "x", "email": "bad", "password": "p"})),
-        "comments_create" | "comments_update" => {
-            Some(json!({"tweet_id": tweet_id, "content": "a comment"}))
-        }
-        "likes_create" | "likes_cancel" => {
-            Some(json!({"content_type": "tweet", "object_id": tweet_id}))
-        }
+        "comments_create" | "comments_update" => Some(json!({"tweet_id": tweet_id, "content": "a comment"})),
+        "likes_create" | "likes_cancel" => Some(json!({"content_type": "tweet", "object_id": tweet_id})),
         "notifications_update" => Some(json!({"unread": false})),
         _ if method != Method::GET => Some(json!({})),
         _ => None,
@@ -170,14 +132,8 @@ async fn every_listed_endpoint_refuses_the_request_past_its_limit() {
     // Warm both sessions' cached status (an unlimited route), so the origin's counts below are only
     // the limited requests.
     for account in [&alice, &bob] {
-        let reply = stack
-            .edge(
-                Method::GET,
-                &format!("/api/tweets/?user_id={}", target.id),
-                Some(&account.token),
-                None,
-            )
-            .await;
+        let reply =
+            stack.edge(Method::GET, &format!("/api/tweets/?user_id={}", target.id), Some(&account.token), None).await;
         assert_eq!(reply.status, StatusCode::OK);
     }
 
@@ -196,9 +152,8 @@ async fn every_listed_endpoint_refuses_the_request_past_its_limit() {
         };
         let before = stack.origin.requests_served().await;
         let replies = burst(&stack, max + 1, &ip_a, &request, token_a).await;
-        let (refused, admitted): (Vec<&Reply>, Vec<&Reply>) = replies
-            .iter()
-            .partition(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
+        let (refused, admitted): (Vec<&Reply>, Vec<&Reply>) =
+            replies.iter().partition(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             (admitted.len(), refused.len()),
             (max as usize, 1),
@@ -216,21 +171,11 @@ async fn every_listed_endpoint_refuses_the_request_past_its_limit() {
             );
         }
         let served = stack.origin.requests_served().await - before;
-        assert_eq!(
-            served,
-            u64::from(max),
-            "{}: the refused request never reached the origin",
-            rule.scope
-        );
+        assert_eq!(served, u64::from(max), "{}: the refused request never reached the origin", rule.scope);
 
         // Another caller (another user, or another IP) is not affected.
         let other = send_as(&stack, &ip_b, method.clone(), path, token_b, body.clone()).await;
-        assert_ne!(
-            other.status,
-            StatusCode::TOO_MANY_REQUESTS,
-            "{}: another key",
-            rule.scope
-        );
+        assert_ne!(other.status, StatusCode::TOO_MANY_REQUESTS, "{}: another key", rule.scope);
         assert_eq!(
             other.header("ratelimit-remaining"),
             Some((max - 1).to_string().as_str()),
@@ -242,9 +187,7 @@ async fn every_listed_endpoint_refuses_the_request_past_its_limit() {
 
 async fn post_tweet(stack: &Stack, token: String, n: u32) -> Reply {
     let body = json!({"content": format!("limited tweet {n}")});
-    stack
-        .edge(Method::POST, "/api/tweets/", Some(&token), Some(body))
-        .await
+    stack.edge(Method::POST, "/api/tweets/", Some(&token), Some(body)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,48 +201,28 @@ async fn tweets_are_limited_to_one_a_second_and_five_a_minute_per_user() {
     let both = [first, second];
     let statuses: Vec<StatusCode> = both.iter().map(|r| r.status).collect();
     assert!(
-        statuses.contains(&StatusCode::CREATED)
-            && statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        statuses.contains(&StatusCode::CREATED) && statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
         "one a second: {statuses:?}"
     );
-    let refused = both
-        .iter()
-        .find(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-        .expect("a refusal");
+    let refused = both.iter().find(|r| r.status == StatusCode::TOO_MANY_REQUESTS).expect("a refusal");
     assert_limited(refused, 1, "second tweet in a second");
     assert_eq!(refused.header("ratelimit-policy"), Some("1;w=1, 5;w=60"));
 
     for n in 2..6 {
         tokio::time::sleep(Duration::from_millis(1050)).await;
         let reply = post(&alice, n).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "tweet {n}: {}",
-            reply.body
-        );
+        assert_eq!(reply.status, StatusCode::CREATED, "tweet {n}: {}", reply.body);
     }
     // Idle long enough for the runtime to evict alice's Limiter object from memory (about 10 s): the
     // minute's log is in its storage, so the limit still holds.
     tokio::time::sleep(Duration::from_secs(12)).await;
     let sixth = post(&alice, 6).await;
     assert_limited(&sixth, 5, "sixth tweet in a minute");
-    let retry_after: u64 = sixth
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("a number");
-    assert!(
-        (30..=50).contains(&retry_after),
-        "waits for the first tweet to age out: {retry_after}"
-    );
+    let retry_after: u64 = sixth.header("retry-after").and_then(|v| v.parse().ok()).expect("a number");
+    assert!((30..=50).contains(&retry_after), "waits for the first tweet to age out: {retry_after}");
 
     let other = post(&bob, 0).await;
-    assert_eq!(
-        other.status,
-        StatusCode::CREATED,
-        "bob is not limited: {}",
-        other.body
-    );
+    assert_eq!(other.status, StatusCode::CREATED, "bob is not limited: {}", other.body);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -310,32 +233,16 @@ async fn the_origin_limits_direct_calls_but_not_the_edges_traffic() {
     // Alice uses up her feed budget at the edge...
     let feed = (Method::GET, "/api/newsfeeds/".to_owned(), None);
     let replies = burst(&stack, 6, "127.0.0.1", &feed, Some(&alice.token)).await;
-    assert_eq!(
-        replies
-            .iter()
-            .filter(|r| r.status == StatusCode::OK)
-            .count(),
-        5
-    );
-    assert_eq!(
-        replies
-            .iter()
-            .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
-            .count(),
-        1
-    );
+    assert_eq!(replies.iter().filter(|r| r.status == StatusCode::OK).count(), 5);
+    assert_eq!(replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count(), 1);
 
     // ...which the origin did not count: straight to the origin she has a full budget of her own.
     for remaining in ["4", "3", "2", "1", "0"] {
-        let reply = stack
-            .origin(Method::GET, "/api/newsfeeds/", Some(&alice.token), None)
-            .await;
+        let reply = stack.origin(Method::GET, "/api/newsfeeds/", Some(&alice.token), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.header("ratelimit-remaining"), Some(remaining));
     }
-    let refused = stack
-        .origin(Method::GET, "/api/newsfeeds/", Some(&alice.token), None)
-        .await;
+    let refused = stack.origin(Method::GET, "/api/newsfeeds/", Some(&alice.token), None).await;
     assert_limited(&refused, 5, "the origin's own limit on a direct call");
 }
 
@@ -355,16 +262,9 @@ async fn switched_off_the_edge_counts_nothing() {
 /// origin is told is not the forged one.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_cf_connecting_ip_buys_no_fresh_budget() {
-    let stack = spawn_stack_with(
-        |origin| origin.rate_limits = true,
-        |edge| edge.rate_limits = true,
-    )
-    .await;
+    let stack = spawn_stack_with(|origin| origin.rate_limits = true, |edge| edge.rate_limits = true).await;
     let path = "/api/accounts/login_status/";
-    let max = ratelimit::rule_for("GET", path)
-        .expect("a limited route")
-        .limits[0]
-        .max;
+    let max = ratelimit::rule_for("GET", path).expect("a limited route").limits[0].max;
     let mut set = tokio::task::JoinSet::new();
     for n in 0..8 {
         set.spawn(send_to(
@@ -378,9 +278,8 @@ async fn a_forged_cf_connecting_ip_buys_no_fresh_budget() {
     }
     let replies = set.join_all().await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
-    let (refused, admitted): (Vec<&Reply>, Vec<&Reply>) = replies
-        .iter()
-        .partition(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
+    let (refused, admitted): (Vec<&Reply>, Vec<&Reply>) =
+        replies.iter().partition(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         (admitted.len(), refused.len()),
         (max as usize, 8 - max as usize),

@@ -44,22 +44,9 @@ async fn bad_tokens_never_write_to_another_users_objects() {
     let secret = &stack.origin.config.token_keys;
     let now = now_secs();
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
-    let as_alice = Claims {
-        user_id: UserId(alice.id),
-        ..claims
-    };
-    let forged = token::sign(
-        &KeyRing::single("a secret the edge does not hold"),
-        &as_alice,
-    );
-    let expired = token::sign(
-        secret,
-        &Claims {
-            issued_at: now - 7200,
-            expires_at: now - 1,
-            ..as_alice
-        },
-    );
+    let as_alice = Claims { user_id: UserId(alice.id), ..claims };
+    let forged = token::sign(&KeyRing::single("a secret the edge does not hold"), &as_alice);
+    let expired = token::sign(secret, &Claims { issued_at: now - 7200, expires_at: now - 1, ..as_alice });
     let tampered = {
         let signed = token::sign(secret, &as_alice);
         let (payload, _) = signed.rsplit_once('.').expect("a payload");
@@ -76,31 +63,17 @@ async fn bad_tokens_never_write_to_another_users_objects() {
             )
             .await;
         let token = login.body["token"].as_str().expect("a token").to_owned();
-        let logout = stack
-            .edge(Method::POST, "/api/accounts/logout/", Some(&token), None)
-            .await;
+        let logout = stack.edge(Method::POST, "/api/accounts/logout/", Some(&token), None).await;
         assert_eq!(logout.status, StatusCode::OK, "{}", logout.body);
         token
     };
 
     let writes = [
         (Method::DELETE, detail_path.clone(), None),
-        (
-            Method::PUT,
-            format!("/api/comments/{comment_id}/"),
-            Some(json!({"content": "hijacked"})),
-        ),
+        (Method::PUT, format!("/api/comments/{comment_id}/"), Some(json!({"content": "hijacked"}))),
         (Method::DELETE, format!("/api/comments/{comment_id}/"), None),
-        (
-            Method::POST,
-            "/api/likes/cancel/".to_owned(),
-            Some(json!({"content_type": "tweet", "object_id": tweet_id})),
-        ),
-        (
-            Method::POST,
-            "/api/tweets/".to_owned(),
-            Some(json!({"content": "posted as alice"})),
-        ),
+        (Method::POST, "/api/likes/cancel/".to_owned(), Some(json!({"content_type": "tweet", "object_id": tweet_id}))),
+        (Method::POST, "/api/tweets/".to_owned(), Some(json!({"content": "posted as alice"}))),
     ];
     // The write routes as the origin's metrics name them.
     let routes = [
@@ -118,35 +91,15 @@ async fn bad_tokens_never_write_to_another_users_objects() {
         writes_served[4] >= 1,
         "alice's tweet was counted under POST /api/tweets: the route names match the metrics"
     );
-    for (what, token) in [
-        ("forged", &forged),
-        ("expired", &expired),
-        ("tampered", &tampered),
-        ("revoked", &revoked),
-    ] {
+    for (what, token) in [("forged", &forged), ("expired", &expired), ("tampered", &tampered), ("revoked", &revoked)] {
         // The edge refuses the first three by signature and expiry alone; a revoked token may cost a
         // session check at the origin, but its writes never get there.
         let served = stack.origin.requests_served().await;
         for (method, path, body) in &writes {
-            let reply = stack
-                .edge(method.clone(), path, Some(token), body.clone())
-                .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::UNAUTHORIZED,
-                "{what} {method} {path}: {}",
-                reply.body
-            );
-            assert_eq!(
-                reply.body,
-                json!({"detail": messages::INVALID_TOKEN}),
-                "{what} {method} {path}"
-            );
-            assert_eq!(
-                reply.header("www-authenticate"),
-                Some("Bearer"),
-                "{what} {method} {path}"
-            );
+            let reply = stack.edge(method.clone(), path, Some(token), body.clone()).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{what} {method} {path}: {}", reply.body);
+            assert_eq!(reply.body, json!({"detail": messages::INVALID_TOKEN}), "{what} {method} {path}");
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{what} {method} {path}");
         }
         if what != "revoked" {
             assert_eq!(
@@ -166,22 +119,7 @@ async fn bad_tokens_never_write_to_another_users_objects() {
 
     let after = stack.edge(Method::GET, &detail_path, None, None).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.body);
-    assert_eq!(
-        after.body, before,
-        "alice's tweet, comment and like are unchanged"
-    );
-    let list = stack
-        .origin(
-            Method::GET,
-            &format!("/api/tweets/?user_id={}", alice.id),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(
-        list.body["results"].as_array().map(Vec::len),
-        Some(1),
-        "nothing was posted as alice: {}",
-        list.body
-    );
+    assert_eq!(after.body, before, "alice's tweet, comment and like are unchanged");
+    let list = stack.origin(Method::GET, &format!("/api/tweets/?user_id={}", alice.id), None, None).await;
+    assert_eq!(list.body["results"].as_array().map(Vec::len), Some(1), "nothing was posted as alice: {}", list.body);
 }

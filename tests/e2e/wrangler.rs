@@ -100,10 +100,7 @@ impl Edge {
     pub async fn start(vars: EdgeVars) -> Self {
         build_edge();
         let root = repo_root();
-        let state = tempfile::Builder::new()
-            .prefix("rookery-edge-")
-            .tempdir()
-            .expect("a temp dir");
+        let state = tempfile::Builder::new().prefix("rookery-edge-").tempdir().expect("a temp dir");
         let log = state.path().join("wrangler.out");
         let port = free_port();
         let args = wrangler_args(&vars, port, state.path());
@@ -127,13 +124,7 @@ impl Edge {
             .process_group(0)
             .spawn()
             .expect("wrangler starts (run `npm ci` first)");
-        let mut edge = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            vars,
-            child,
-            log,
-            _state: state,
-        };
+        let mut edge = Self { url: format!("http://127.0.0.1:{port}"), vars, child, log, _state: state };
         edge.wait_until_ready().await;
         edge
     }
@@ -147,16 +138,9 @@ impl Edge {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "wrangler exited ({status}) before serving:\n{}",
-                    self.log_tail()
-                );
+                panic!("wrangler exited ({status}) before serving:\n{}", self.log_tail());
             }
-            let probe = client
-                .get(format!("{}/__ready", self.url))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
+            let probe = client.get(format!("{}/__ready", self.url)).timeout(Duration::from_secs(5)).send().await;
             if let Ok(response) = probe {
                 let status = response.status();
                 let body: Value = response.json().await.unwrap_or_default();
@@ -164,10 +148,7 @@ impl Edge {
                     (StatusCode::NOT_FOUND, messages::NOT_FOUND),
                     (StatusCode::INTERNAL_SERVER_ERROR, messages::INTERNAL),
                 ];
-                if own
-                    .into_iter()
-                    .any(|(s, detail)| s == status && body == json!({"detail": detail}))
-                {
+                if own.into_iter().any(|(s, detail)| s == status && body == json!({"detail": detail})) {
                     return;
                 }
             }
@@ -211,20 +192,12 @@ pub fn wrangler_args(vars: &EdgeVars, port: u16, state: &Path) -> Vec<String> {
         ("SESSION_CACHE_SECS", vars.session_cache_secs.to_string()),
         ("FEED_CACHE_SECS", vars.feed_cache_secs.to_string()),
         ("PUBLIC_CACHE_SECS", vars.public_cache_secs.to_string()),
-        (
-            "RATE_LIMITS",
-            if vars.rate_limits { "on" } else { "off" }.to_owned(),
-        ),
-        (
-            "TRUST_CF_CONNECTING_IP",
-            vars.trust_cf_connecting_ip.to_string(),
-        ),
+        ("RATE_LIMITS", if vars.rate_limits { "on" } else { "off" }.to_owned()),
+        ("TRUST_CF_CONNECTING_IP", vars.trust_cf_connecting_ip.to_string()),
     ]
     .into_iter()
-    .chain(
-        vars.max_body_bytes
-            .map(|bytes| ("MAX_BODY_BYTES", bytes.to_string())),
-    ) {
+    .chain(vars.max_body_bytes.map(|bytes| ("MAX_BODY_BYTES", bytes.to_string())))
+    {
         args.push("--var".into());
         args.push(format!("{name}:{value}"));
     }

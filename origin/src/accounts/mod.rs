@@ -3,10 +3,10 @@
 //! `routes` parses and answers HTTP, `service` holds the rules (validation, hashing, sessions), `store`
 //! holds the SQL and the Redis session cache.
 
+pub mod email;
 pub mod routes;
 pub mod service;
 pub mod store;
-pub mod email;
 mod validate;
 
 pub use routes::router;

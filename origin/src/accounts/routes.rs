@@ -54,7 +54,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, response = RateLimited),
     ),
 )]
-async fn signup(State(state): State<AppState>, Input(body): Input<SignupRequest>) -> Result<(StatusCode, Json<AuthResponse>)> {
+async fn signup(
+    State(state): State<AppState>,
+    Input(body): Input<SignupRequest>,
+) -> Result<(StatusCode, Json<AuthResponse>)> {
     Ok((StatusCode::CREATED, Json(service::signup(&state, body).await?)))
 }
 

@@ -33,7 +33,8 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<AuthResp
         return Err(ApiError::Internal(anyhow::anyhow!("validated fields are missing")));
     };
     let username = username.to_lowercase();
-    let email = super::email::normalize(&email).ok_or_else(|| ApiError::field("email", "Enter a valid email address."))?;
+    let email =
+        super::email::normalize(&email).ok_or_else(|| ApiError::field("email", "Enter a valid email address."))?;
 
     reject_taken(state, &username, &email).await?;
     let password_hash = hash_password(password).await?;
@@ -126,7 +127,11 @@ pub async fn logout(state: &AppState, session_id: SessionId) -> Result<()> {
 
 /// Changes the user's password (the current one is required) and ends every other session: a password
 /// changed because it leaked also locks out whoever used it. The session making the change stays.
-pub async fn change_password(state: &AppState, user: AuthUser, request: ChangePasswordRequest) -> Result<SessionsEnded> {
+pub async fn change_password(
+    state: &AppState,
+    user: AuthUser,
+    request: ChangePasswordRequest,
+) -> Result<SessionsEnded> {
     let mut errors = validate::Errors::default();
     if request.old_password.is_none() {
         errors.add("old_password", "This field is required.");
@@ -138,7 +143,10 @@ pub async fn change_password(state: &AppState, user: AuthUser, request: ChangePa
     };
     let stored = store::password_hash(&state.db, user.user_id).await?.ok_or(ApiError::InvalidToken)?;
     if !verify_password(old, stored).await? {
-        return Err(ApiError::field("old_password", "Your old password was entered incorrectly. Please enter it again."));
+        return Err(ApiError::field(
+            "old_password",
+            "Your old password was entered incorrectly. Please enter it again.",
+        ));
     }
     let hash = hash_password(new).await?;
     let mut tx = state.db.begin().await?;
@@ -186,12 +194,7 @@ pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>> {
 }
 
 fn issue_token(state: &AppState, user_id: UserId, session_id: SessionId, now: i64, expires_at: i64) -> String {
-    let claims = Claims {
-        user_id,
-        session_id,
-        issued_at: now / 1_000_000,
-        expires_at: expires_at / 1_000_000,
-    };
+    let claims = Claims { user_id, session_id, issued_at: now / 1_000_000, expires_at: expires_at / 1_000_000 };
     token::sign(&state.config.token_keys, &claims)
 }
 

@@ -92,13 +92,12 @@ pub async fn insert_session(
 /// Whether the session exists, is not revoked and has not expired at `now` (microseconds).
 #[tracing::instrument(skip(db))]
 pub async fn session_live(db: impl MySqlExecutor<'_>, id: SessionId, now: i64) -> sqlx::Result<bool> {
-    let found: Option<u64> = sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
-    )
-    .bind(id)
-    .bind(now)
-    .fetch_optional(db)
-    .await?;
+    let found: Option<u64> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?")
+            .bind(id)
+            .bind(now)
+            .fetch_optional(db)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -114,11 +113,17 @@ pub async fn revoke_session(db: impl MySqlExecutor<'_>, id: SessionId, now: i64)
 
 /// Revokes every live session of `user` except `keep`; returns the ones revoked.
 #[tracing::instrument(skip(tx))]
-pub async fn revoke_sessions(tx: &mut Transaction<'_, MySql>, user: UserId, keep: Option<SessionId>, now: i64) -> sqlx::Result<Vec<SessionId>> {
-    let live: Vec<SessionId> = sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL FOR UPDATE")
-        .bind(user)
-        .fetch_all(&mut **tx)
-        .await?;
+pub async fn revoke_sessions(
+    tx: &mut Transaction<'_, MySql>,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: i64,
+) -> sqlx::Result<Vec<SessionId>> {
+    let live: Vec<SessionId> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL FOR UPDATE")
+            .bind(user)
+            .fetch_all(&mut **tx)
+            .await?;
     let ending: Vec<SessionId> = live.into_iter().filter(|id| Some(*id) != keep).collect();
     if ending.is_empty() {
         return Ok(ending);

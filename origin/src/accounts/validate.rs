@@ -14,7 +14,11 @@ impl Errors {
     }
 
     pub fn into_result(self) -> Result<(), BTreeMap<String, Vec<String>>> {
-        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
     }
 }
 
@@ -73,7 +77,11 @@ fn is_email(value: &str) -> bool {
     value.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && !local.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'))
+        && !local.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']')
+        })
         && domain.contains('.')
         && labels_ok
 }

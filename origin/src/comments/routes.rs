@@ -44,7 +44,11 @@ struct ListQuery {
         (status = 429, response = RateLimited),
     ),
 )]
-async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Query(query): Query<ListQuery>) -> Result<Json<CommentList>> {
+async fn list(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<CommentList>> {
     let tweet = service::parse_list_tweet_id(query.tweet_id)?;
     Ok(Json(CommentList { comments: service::of_tweet(&state, viewer.map(|v| v.user_id), tweet).await? }))
 }
@@ -69,7 +73,11 @@ async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Query
         (status = 429, response = RateLimited),
     ),
 )]
-async fn create(State(state): State<AppState>, user: AuthUser, Input(body): Input<CreateComment>) -> Result<(StatusCode, Json<Comment>)> {
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Input(body): Input<CreateComment>,
+) -> Result<(StatusCode, Json<Comment>)> {
     Ok((StatusCode::CREATED, Json(service::create(&state, user, body).await?)))
 }
 
@@ -93,7 +101,12 @@ async fn create(State(state): State<AppState>, user: AuthUser, Input(body): Inpu
         (status = 429, response = RateLimited),
     ),
 )]
-async fn update(State(state): State<AppState>, user: AuthUser, IdPath(id): IdPath<CommentId>, Input(body): Input<UpdateComment>) -> Result<Json<Comment>> {
+async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<CommentId>,
+    Input(body): Input<UpdateComment>,
+) -> Result<Json<Comment>> {
     Ok(Json(service::update(&state, user, id, body).await?))
 }
 

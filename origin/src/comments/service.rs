@@ -94,7 +94,8 @@ pub async fn delete(state: &AppState, user: AuthUser, id: CommentId) -> Result<(
     }
     if let Some(tweet_author) = tweet_author {
         let has_others = store::has_commented(&mut tx, row.tweet_id, row.user_id).await?;
-        notifications::service::forget_comment(&mut tx, id.0, row.user_id, row.tweet_id.0, tweet_author, has_others).await?;
+        notifications::service::forget_comment(&mut tx, id.0, row.user_id, row.tweet_id.0, tweet_author, has_others)
+            .await?;
     }
     tx.commit().await?;
     tweets::service::forget(state, &[row.tweet_id]).await;

@@ -27,15 +27,17 @@ pub async fn lock_tweet(tx: &mut Transaction<'_, MySql>, tweet: TweetId) -> sqlx
 /// Inserts the comment and raises the tweet's counter (lock the tweet first).
 #[tracing::instrument(skip(tx, row), fields(id = %row.id))]
 pub async fn insert(tx: &mut Transaction<'_, MySql>, row: &CommentRow, created_at: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO comments (id, tweet_id, user_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(row.id)
-        .bind(row.tweet_id)
-        .bind(row.user_id)
-        .bind(&row.content)
-        .bind(created_at)
-        .bind(created_at)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO comments (id, tweet_id, user_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.id)
+    .bind(row.tweet_id)
+    .bind(row.user_id)
+    .bind(&row.content)
+    .bind(created_at)
+    .bind(created_at)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("UPDATE tweets SET comments_count = comments_count + 1 WHERE id = ?")
         .bind(row.tweet_id)
         .execute(&mut **tx)
@@ -63,7 +65,8 @@ pub async fn update_content(db: impl MySqlExecutor<'_>, id: CommentId, content: 
 /// `Ok(false)` when it was already gone.
 #[tracing::instrument(skip(tx))]
 pub async fn delete(tx: &mut Transaction<'_, MySql>, id: CommentId, tweet: TweetId) -> sqlx::Result<bool> {
-    let deleted = sqlx::query("DELETE FROM comments WHERE id = ?").bind(id).execute(&mut **tx).await?.rows_affected() == 1;
+    let deleted =
+        sqlx::query("DELETE FROM comments WHERE id = ?").bind(id).execute(&mut **tx).await?.rows_affected() == 1;
     if deleted {
         likes::delete_of_objects(tx, ContentType::Comment, &[id.0]).await?;
         sqlx::query("UPDATE tweets SET comments_count = GREATEST(CAST(comments_count AS SIGNED) - 1, 0) WHERE id = ?")

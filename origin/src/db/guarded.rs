@@ -37,7 +37,12 @@ pub struct Db {
 
 impl Db {
     pub fn new(pool: MySqlPool) -> Self {
-        Self { pool, breaker: Arc::new(Breaker::default()), last_success_ms: Arc::new(AtomicU64::new(0)), epoch: Instant::now() }
+        Self {
+            pool,
+            breaker: Arc::new(Breaker::default()),
+            last_success_ms: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        }
     }
 
     fn now_ms(&self) -> u64 {

@@ -64,12 +64,10 @@ pub async fn ensure_database(config: &Config) -> anyhow::Result<()> {
         }
     };
     // The name was checked to be [A-Za-z0-9_]+, so quoting it with backticks is safe.
-    sqlx::query(&format!(
-        "CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    ))
-    .execute(&mut conn)
-    .await
-    .with_context(|| format!("while creating database {name}"))?;
+    sqlx::query(&format!("CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        .execute(&mut conn)
+        .await
+        .with_context(|| format!("while creating database {name}"))?;
     conn.close().await.ok();
     Ok(())
 }

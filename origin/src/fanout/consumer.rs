@@ -89,15 +89,9 @@ where
 {
     let queue = subscription.queue.as_str();
     let channel = connection.create_channel().await.context("while opening a consumer channel")?;
-    channel
-        .basic_qos(subscription.prefetch, BasicQosOptions::default())
-        .await
-        .context("while setting the prefetch")?;
+    channel.basic_qos(subscription.prefetch, BasicQosOptions::default()).await.context("while setting the prefetch")?;
     if subscription.confirms {
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .context("while enabling publisher confirms")?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling publisher confirms")?;
     }
     topology::declare(&channel, names).await?;
     let mut consumer = channel
@@ -129,7 +123,9 @@ where
     // Stop new deliveries, finish the ones being handled, then let go of the channel (messages prefetched
     // but not started go back to the queue when it closes).
     let tag = consumer.tag();
-    let _ = tokio::time::timeout(Duration::from_secs(1), channel.basic_cancel(tag.as_str(), BasicCancelOptions::default())).await;
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), channel.basic_cancel(tag.as_str(), BasicCancelOptions::default()))
+            .await;
     while let Some(done) = in_flight.join_next().await {
         log_panic(Some(done));
     }

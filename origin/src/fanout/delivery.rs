@@ -77,7 +77,9 @@ async fn apply(state: &AppState, batch: &DeliveryBatch) -> anyhow::Result<bool> 
             let cap = state.config.timeline_cap;
             let pushed = match batch.author_id {
                 Some(author) => timeline::deliver(&state.redis, author, batch.tweet_id, &batch.followers, cap).await,
-                None => timeline::add(&state.redis, timeline::Kind::Home, &batch.followers, &[batch.tweet_id], cap).await,
+                None => {
+                    timeline::add(&state.redis, timeline::Kind::Home, &batch.followers, &[batch.tweet_id], cap).await
+                }
             };
             pushed.context("while pushing to home timelines")?;
         }

@@ -36,9 +36,18 @@ const QUEUE_SAMPLE_EVERY: Duration = Duration::from_secs(2);
 /// before returning, and both follow the broker through reconnects.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let names = Names::new(&state.config.amqp_prefix);
-    let plan = Subscription { queue: names.plan.clone(), prefetch: PLAN_PREFETCH, concurrency: PLAN_PREFETCH.into(), confirms: true };
-    let deliver =
-        Subscription { queue: names.deliver.clone(), prefetch: DELIVER_PREFETCH, concurrency: DELIVER_CONCURRENCY, confirms: false };
+    let plan = Subscription {
+        queue: names.plan.clone(),
+        prefetch: PLAN_PREFETCH,
+        concurrency: PLAN_PREFETCH.into(),
+        confirms: true,
+    };
+    let deliver = Subscription {
+        queue: names.deliver.clone(),
+        prefetch: DELIVER_PREFETCH,
+        concurrency: DELIVER_CONCURRENCY,
+        confirms: false,
+    };
     let planner = {
         let (state, names) = (state.clone(), names.clone());
         consumer::run(state.clone(), shutdown.clone(), plan, move |channel, data| {

@@ -53,9 +53,8 @@ async fn plan(state: &AppState, names: &Names, channel: &Channel, event: &Event)
         Event::NotificationRequested { .. } => return Ok("ignored"),
     };
     if action == Action::Add {
-        let followers = friendships::store::followers_count(&state.db, author)
-            .await
-            .context("while counting followers")?;
+        let followers =
+            friendships::store::followers_count(&state.db, author).await.context("while counting followers")?;
         if followers > state.config.hybrid_threshold && state.switches.is_on(&switches::FANOUT_HYBRID, author.0).await {
             return Ok("pulled");
         }

@@ -44,7 +44,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, response = RateLimited),
     ),
 )]
-async fn followers(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, IdPath(id): IdPath<UserId>, Query(query): Query<PageQuery>) -> Result<Json<EndlessPage<FriendshipItem>>> {
+async fn followers(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    IdPath(id): IdPath<UserId>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<EndlessPage<FriendshipItem>>> {
     let window = pagination::window(&query)?;
     Ok(Json(service::list(&state, viewer.map(|v| v.user_id), id, Direction::Followers, window).await?))
 }
@@ -66,7 +71,12 @@ async fn followers(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, 
         (status = 429, response = RateLimited),
     ),
 )]
-async fn followings(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, IdPath(id): IdPath<UserId>, Query(query): Query<PageQuery>) -> Result<Json<EndlessPage<FriendshipItem>>> {
+async fn followings(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    IdPath(id): IdPath<UserId>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<EndlessPage<FriendshipItem>>> {
     let window = pagination::window(&query)?;
     Ok(Json(service::list(&state, viewer.map(|v| v.user_id), id, Direction::Followings, window).await?))
 }
@@ -92,7 +102,11 @@ async fn followings(State(state): State<AppState>, MaybeUser(viewer): MaybeUser,
         (status = 429, response = RateLimited),
     ),
 )]
-async fn follow(State(state): State<AppState>, user: AuthUser, IdPath(id): IdPath<UserId>) -> Result<(StatusCode, Json<FriendshipItem>)> {
+async fn follow(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<UserId>,
+) -> Result<(StatusCode, Json<FriendshipItem>)> {
     Ok((StatusCode::CREATED, Json(service::follow(&state, user, id).await?)))
 }
 
@@ -114,7 +128,11 @@ async fn follow(State(state): State<AppState>, user: AuthUser, IdPath(id): IdPat
         (status = 429, response = RateLimited),
     ),
 )]
-async fn unfollow(State(state): State<AppState>, user: AuthUser, IdPath(id): IdPath<UserId>) -> Result<Json<Unfollowed>> {
+async fn unfollow(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<UserId>,
+) -> Result<Json<Unfollowed>> {
     let deleted = service::unfollow(&state, user, id).await?;
     Ok(Json(Unfollowed { success: true, deleted: u8::from(deleted) }))
 }

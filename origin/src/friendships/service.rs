@@ -16,7 +16,10 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, Result},
     ids::created_at_of,
-    newsfeed::{self, timeline::{self, Kind, Window}},
+    newsfeed::{
+        self,
+        timeline::{self, Kind, Window},
+    },
     notifications::{self, verb::Verb},
     pagination, profiles,
     state::AppState,
@@ -91,8 +94,8 @@ pub async fn unfollow(state: &AppState, user: AuthUser, to: UserId) -> Result<bo
         let removed = match noted {
             Err(error) => Err(error),
             Ok(()) => match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
-            Ok(ids) => {
-                let ids: Vec<TweetId> = ids.into_iter().map(TweetId).collect();
+                Ok(ids) => {
+                    let ids: Vec<TweetId> = ids.into_iter().map(TweetId).collect();
                     timeline::remove(&state.redis, Kind::Home, &[user.user_id], &ids).await.map_err(anyhow::Error::from)
                 }
                 Err(error) => Err(error.into()),
@@ -154,7 +157,13 @@ pub enum Direction {
     Followings,
 }
 
-pub async fn list(state: &AppState, viewer: Option<UserId>, user: UserId, direction: Direction, window: Window) -> Result<EndlessPage<FriendshipItem>> {
+pub async fn list(
+    state: &AppState,
+    viewer: Option<UserId>,
+    user: UserId,
+    direction: Direction,
+    window: Window,
+) -> Result<EndlessPage<FriendshipItem>> {
     let (below, from, limit) = pagination::bounds(&window);
     let edges: Vec<Edge> = match direction {
         Direction::Followers => store::followers(&state.db, user, below, from, limit).await?,
@@ -170,11 +179,14 @@ pub async fn list(state: &AppState, viewer: Option<UserId>, user: UserId, direct
         .into_iter()
         .filter_map(|edge| {
             let user = users.get(&edge.user_id)?.clone();
-            Some((edge.id, FriendshipItem {
-                has_followed: followed.contains(&edge.user_id),
-                user,
-                created_at: Timestamp(edge.created_at),
-            }))
+            Some((
+                edge.id,
+                FriendshipItem {
+                    has_followed: followed.contains(&edge.user_id),
+                    user,
+                    created_at: Timestamp(edge.created_at),
+                },
+            ))
         })
         .collect();
     let page = pagination::page(items, &window, |(id, _)| *id);

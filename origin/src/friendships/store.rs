@@ -14,18 +14,23 @@ pub struct Edge {
 
 /// Inserts the follow and bumps both counters. `Ok(false)` when it already existed.
 #[tracing::instrument(skip(tx))]
-pub async fn insert(tx: &mut Transaction<'_, MySql>, id: u64, from: UserId, to: UserId, created_at: i64) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
-        "INSERT IGNORE INTO friendships (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(from)
-    .bind(to)
-    .bind(created_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
+pub async fn insert(
+    tx: &mut Transaction<'_, MySql>,
+    id: u64,
+    from: UserId,
+    to: UserId,
+    created_at: i64,
+) -> sqlx::Result<bool> {
+    let inserted =
+        sqlx::query("INSERT IGNORE INTO friendships (id, from_user_id, to_user_id, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .bind(created_at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1;
     if inserted {
         adjust_counts(tx, from, to, 1).await?;
     }
@@ -50,22 +55,32 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, from: UserId, to: UserId) -
 
 async fn adjust_counts(tx: &mut Transaction<'_, MySql>, from: UserId, to: UserId, delta: i32) -> sqlx::Result<()> {
     // GREATEST keeps an unsigned counter from wrapping if it ever drifted.
-    sqlx::query("UPDATE user_stats SET followings_count = GREATEST(CAST(followings_count AS SIGNED) + ?, 0) WHERE user_id = ?")
-        .bind(delta)
-        .bind(from)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE user_stats SET followers_count = GREATEST(CAST(followers_count AS SIGNED) + ?, 0) WHERE user_id = ?")
-        .bind(delta)
-        .bind(to)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE user_stats SET followings_count = GREATEST(CAST(followings_count AS SIGNED) + ?, 0) WHERE user_id = ?",
+    )
+    .bind(delta)
+    .bind(from)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE user_stats SET followers_count = GREATEST(CAST(followers_count AS SIGNED) + ?, 0) WHERE user_id = ?",
+    )
+    .bind(delta)
+    .bind(to)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
 /// Followers of `user`, newest follow first, friendship ids in `[from, below)`.
 #[tracing::instrument(skip(db))]
-pub async fn followers(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<Edge>> {
+pub async fn followers(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    below: u64,
+    from: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<Edge>> {
     sqlx::query_as(
         "SELECT id, from_user_id AS user_id, created_at FROM friendships \
          WHERE to_user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?",
@@ -80,7 +95,13 @@ pub async fn followers(db: impl MySqlExecutor<'_>, user: UserId, below: u64, fro
 
 /// Users `user` follows, newest follow first, friendship ids in `[from, below)`.
 #[tracing::instrument(skip(db))]
-pub async fn followings(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<Edge>> {
+pub async fn followings(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    below: u64,
+    from: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<Edge>> {
     sqlx::query_as(
         "SELECT id, to_user_id AS user_id, created_at FROM friendships \
          WHERE from_user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?",
@@ -112,15 +133,18 @@ pub async fn followed_among(db: impl MySqlExecutor<'_>, user: UserId, others: &[
 /// One page of `user`'s followers for the fanout, in friendship-id order after `after` (keyset paging,
 /// so a page costs the same wherever it starts): `(friendship id, follower)`.
 #[tracing::instrument(skip(db))]
-pub async fn follower_batch(db: impl MySqlExecutor<'_>, user: UserId, after: u64, limit: u32) -> sqlx::Result<Vec<(u64, UserId)>> {
-    sqlx::query_as(
-        "SELECT id, from_user_id FROM friendships WHERE to_user_id = ? AND id > ? ORDER BY id LIMIT ?",
-    )
-    .bind(user)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+pub async fn follower_batch(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    after: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<(u64, UserId)>> {
+    sqlx::query_as("SELECT id, from_user_id FROM friendships WHERE to_user_id = ? AND id > ? ORDER BY id LIMIT ?")
+        .bind(user)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }
 
 /// `user`'s follower count as this transaction sees it (after its own changes).
@@ -153,6 +177,7 @@ pub async fn pulled_followings(db: impl MySqlExecutor<'_>, user: UserId, thresho
 
 #[tracing::instrument(skip(db))]
 pub async fn user_exists(db: impl MySqlExecutor<'_>, user: UserId) -> sqlx::Result<bool> {
-    let found: Option<u64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?").bind(user).fetch_optional(db).await?;
+    let found: Option<u64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = ?").bind(user).fetch_optional(db).await?;
     Ok(found.is_some())
 }

@@ -42,7 +42,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, response = RateLimited),
     ),
 )]
-async fn like(State(state): State<AppState>, user: AuthUser, Input(body): Input<LikeRequest>) -> Result<(StatusCode, Json<Like>)> {
+async fn like(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Input(body): Input<LikeRequest>,
+) -> Result<(StatusCode, Json<Like>)> {
     Ok((StatusCode::CREATED, Json(service::like(&state, user, &body).await?)))
 }
 
@@ -67,7 +71,11 @@ async fn like(State(state): State<AppState>, user: AuthUser, Input(body): Input<
         (status = 429, response = RateLimited),
     ),
 )]
-async fn cancel(State(state): State<AppState>, user: AuthUser, Input(body): Input<LikeRequest>) -> Result<Json<LikeCancelled>> {
+async fn cancel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Input(body): Input<LikeRequest>,
+) -> Result<Json<LikeCancelled>> {
     let deleted = service::cancel(&state, user, &body).await?;
     Ok(Json(LikeCancelled { success: true, deleted: u8::from(deleted) }))
 }

@@ -25,17 +25,19 @@ const OBJECT_MISSING: &str = "Object does not exist.";
 
 /// The parameters of a like or cancel, checked in the contract's order.
 fn target(request: &LikeRequest) -> Result<(ContentType, u64)> {
-    let missing: Vec<&'static str> = [("content_type", request.content_type.is_none()), ("object_id", request.object_id.is_none())]
-        .into_iter()
-        .filter_map(|(name, absent)| absent.then_some(name))
-        .collect();
+    let missing: Vec<&'static str> =
+        [("content_type", request.content_type.is_none()), ("object_id", request.object_id.is_none())]
+            .into_iter()
+            .filter_map(|(name, absent)| absent.then_some(name))
+            .collect();
     if !missing.is_empty() {
         return Err(ApiError::Missing(missing));
     }
     let (Some(text), Some(object)) = (&request.content_type, &request.object_id) else {
         return Err(ApiError::Missing(vec!["content_type", "object_id"]));
     };
-    let kind = ContentType::parse(text.trim()).ok_or_else(|| ApiError::field("content_type", format!("\"{text}\" is not a valid choice.")))?;
+    let kind = ContentType::parse(text.trim())
+        .ok_or_else(|| ApiError::field("content_type", format!("\"{text}\" is not a valid choice.")))?;
     let object = object.value().ok_or_else(|| ApiError::field("object_id", "A valid integer is required."))?;
     Ok((kind, object))
 }
@@ -56,7 +58,13 @@ pub async fn like(state: &AppState, user: AuthUser, request: &LikeRequest) -> Re
             ContentType::Tweet => (Verb::LikedTweet, TargetType::Tweet),
             ContentType::Comment => (Verb::LikedComment, TargetType::Comment),
         };
-        let request = notifications::service::Request { recipient: author, actor: user.user_id, verb, target_type, target_id: object };
+        let request = notifications::service::Request {
+            recipient: author,
+            actor: user.user_id,
+            verb,
+            target_type,
+            target_id: object,
+        };
         notified = notifications::service::request(&mut tx, state, request).await?;
     }
     tx.commit().await?;
@@ -69,7 +77,8 @@ pub async fn like(state: &AppState, user: AuthUser, request: &LikeRequest) -> Re
     } else {
         store::find(&state.db, user.user_id, kind, object).await?.unwrap_or(id)
     };
-    let liker = profiles::service::users(state, &[user.user_id]).await?.remove(&user.user_id).ok_or(ApiError::NotFound)?;
+    let liker =
+        profiles::service::users(state, &[user.user_id]).await?.remove(&user.user_id).ok_or(ApiError::NotFound)?;
     Ok(Like { user: liker, created_at: Timestamp(created_at_of(like_id)) })
 }
 
@@ -96,7 +105,12 @@ async fn after_change(state: &AppState, kind: ContentType, object: u64) {
 }
 
 /// Which of `objects` the viewer likes (none when anonymous).
-pub async fn liked(state: &AppState, viewer: Option<UserId>, kind: ContentType, objects: &[u64]) -> Result<HashSet<u64>> {
+pub async fn liked(
+    state: &AppState,
+    viewer: Option<UserId>,
+    kind: ContentType,
+    objects: &[u64],
+) -> Result<HashSet<u64>> {
     let Some(viewer) = viewer else { return Ok(HashSet::new()) };
     if objects.is_empty() {
         return Ok(HashSet::new());
@@ -111,6 +125,8 @@ pub async fn of_object(state: &AppState, kind: ContentType, object: u64, limit: 
     let users = profiles::service::users(state, &likers).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| Some(Like { user: users.get(&row.user_id)?.clone(), created_at: Timestamp(created_at_of(row.id)) }))
+        .filter_map(|row| {
+            Some(Like { user: users.get(&row.user_id)?.clone(), created_at: Timestamp(created_at_of(row.id)) })
+        })
         .collect())
 }

@@ -47,7 +47,11 @@ pub struct LikeRow {
 
 /// Locks the object's row for the rest of the transaction; its author, or `None` if it does not exist.
 #[tracing::instrument(skip(tx))]
-pub async fn lock_object(tx: &mut Transaction<'_, MySql>, kind: ContentType, object: u64) -> sqlx::Result<Option<UserId>> {
+pub async fn lock_object(
+    tx: &mut Transaction<'_, MySql>,
+    kind: ContentType,
+    object: u64,
+) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar(&format!("SELECT user_id FROM {} WHERE id = ? FOR UPDATE", kind.table()))
         .bind(object)
         .fetch_optional(&mut **tx)
@@ -56,7 +60,14 @@ pub async fn lock_object(tx: &mut Transaction<'_, MySql>, kind: ContentType, obj
 
 /// Inserts the like and raises the object's counter. `Ok(false)` (nothing changed) when it existed.
 #[tracing::instrument(skip(tx))]
-pub async fn insert(tx: &mut Transaction<'_, MySql>, id: u64, user: UserId, kind: ContentType, object: u64, created_at: i64) -> sqlx::Result<bool> {
+pub async fn insert(
+    tx: &mut Transaction<'_, MySql>,
+    id: u64,
+    user: UserId,
+    kind: ContentType,
+    object: u64,
+    created_at: i64,
+) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "INSERT IGNORE INTO likes (id, user_id, content_type, object_id, created_at) VALUES (?, ?, ?, ?, ?)",
     )
@@ -80,7 +91,12 @@ pub async fn insert(tx: &mut Transaction<'_, MySql>, id: u64, user: UserId, kind
 
 /// Deletes the like and lowers the object's counter. `Ok(false)` when there was none.
 #[tracing::instrument(skip(tx))]
-pub async fn delete(tx: &mut Transaction<'_, MySql>, user: UserId, kind: ContentType, object: u64) -> sqlx::Result<bool> {
+pub async fn delete(
+    tx: &mut Transaction<'_, MySql>,
+    user: UserId,
+    kind: ContentType,
+    object: u64,
+) -> sqlx::Result<bool> {
     let deleted = sqlx::query("DELETE FROM likes WHERE user_id = ? AND content_type = ? AND object_id = ?")
         .bind(user)
         .bind(kind.as_str())
@@ -103,7 +119,12 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, user: UserId, kind: Content
 
 /// The id of `user`'s like of the object, if any.
 #[tracing::instrument(skip(db))]
-pub async fn find(db: impl MySqlExecutor<'_>, user: UserId, kind: ContentType, object: u64) -> sqlx::Result<Option<u64>> {
+pub async fn find(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    kind: ContentType,
+    object: u64,
+) -> sqlx::Result<Option<u64>> {
     sqlx::query_scalar("SELECT id FROM likes WHERE user_id = ? AND content_type = ? AND object_id = ?")
         .bind(user)
         .bind(kind.as_str())
@@ -114,7 +135,12 @@ pub async fn find(db: impl MySqlExecutor<'_>, user: UserId, kind: ContentType, o
 
 /// Which of `objects` `user` likes: one query for a whole page.
 #[tracing::instrument(skip(db, objects), fields(count = objects.len()))]
-pub async fn liked_among(db: impl MySqlExecutor<'_>, user: UserId, kind: ContentType, objects: &[u64]) -> sqlx::Result<Vec<u64>> {
+pub async fn liked_among(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    kind: ContentType,
+    objects: &[u64],
+) -> sqlx::Result<Vec<u64>> {
     if objects.is_empty() {
         return Ok(Vec::new());
     }
@@ -130,7 +156,12 @@ pub async fn liked_among(db: impl MySqlExecutor<'_>, user: UserId, kind: Content
 
 /// The object's newest likes, newest first.
 #[tracing::instrument(skip(db))]
-pub async fn of_object(db: impl MySqlExecutor<'_>, kind: ContentType, object: u64, limit: u32) -> sqlx::Result<Vec<LikeRow>> {
+pub async fn of_object(
+    db: impl MySqlExecutor<'_>,
+    kind: ContentType,
+    object: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<LikeRow>> {
     sqlx::query_as("SELECT id, user_id FROM likes WHERE content_type = ? AND object_id = ? ORDER BY id DESC LIMIT ?")
         .bind(kind.as_str())
         .bind(object)
@@ -141,7 +172,11 @@ pub async fn of_object(db: impl MySqlExecutor<'_>, kind: ContentType, object: u6
 
 /// Deletes every like of `objects` (they are being deleted in the same transaction).
 #[tracing::instrument(skip(tx, objects), fields(count = objects.len()))]
-pub async fn delete_of_objects(tx: &mut Transaction<'_, MySql>, kind: ContentType, objects: &[u64]) -> sqlx::Result<()> {
+pub async fn delete_of_objects(
+    tx: &mut Transaction<'_, MySql>,
+    kind: ContentType,
+    objects: &[u64],
+) -> sqlx::Result<()> {
     if objects.is_empty() {
         return Ok(());
     }

@@ -86,14 +86,21 @@ pub fn reencode(bytes: &[u8]) -> Result<Encoded, Rejected> {
     // The encoders write only what they are given: no ICC profile, EXIF or text is passed to them.
     let written = match kind {
         ImageKind::Jpeg => pixels.write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)),
-        ImageKind::Png => {
-            pixels.write_with_encoder(PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive))
-        }
+        ImageKind::Png => pixels.write_with_encoder(PngEncoder::new_with_quality(
+            &mut out,
+            CompressionType::Default,
+            FilterType::Adaptive,
+        )),
         // `image` encodes WebP losslessly only.
         ImageKind::Webp => pixels.write_with_encoder(WebPEncoder::new_lossless(&mut out)),
         ImageKind::Gif => {
             let rgba = pixels.into_rgba8();
-            GifEncoder::new_with_speed(&mut out, GIF_SPEED).encode(rgba.as_raw(), width, height, image::ExtendedColorType::Rgba8)
+            GifEncoder::new_with_speed(&mut out, GIF_SPEED).encode(
+                rgba.as_raw(),
+                width,
+                height,
+                image::ExtendedColorType::Rgba8,
+            )
         }
     };
     written.map_err(Rejected::Encoding)?;
@@ -252,8 +259,14 @@ mod tests {
     fn refuses_broken_fake_and_oversized_files() {
         let png = encode(&photo(20, 20), ImageFormat::Png);
         assert!(matches!(reencode(&png[..png.len() / 2]), Err(Rejected::NotAnImage)));
-        assert!(inspect(b"GIF89a\x01\x00\x01\x00<html><script>alert(1)</script>").is_ok(), "the header alone looks fine");
-        assert!(matches!(reencode(b"GIF89a\x01\x00\x01\x00<html><script>alert(1)</script>"), Err(Rejected::NotAnImage)));
+        assert!(
+            inspect(b"GIF89a\x01\x00\x01\x00<html><script>alert(1)</script>").is_ok(),
+            "the header alone looks fine"
+        );
+        assert!(matches!(
+            reencode(b"GIF89a\x01\x00\x01\x00<html><script>alert(1)</script>"),
+            Err(Rejected::NotAnImage)
+        ));
         assert!(matches!(reencode(b"plain text"), Err(Rejected::NotAnImage)));
         let bmp = b"BM\x46\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\x01\0\0\0\x01\0\0\0\x01\0\x18\0";
         assert!(matches!(inspect(bmp), Err(Rejected::NotAnImage)), "not an accepted format");

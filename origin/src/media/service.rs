@@ -23,7 +23,8 @@ use crate::{
 /// Photos a tweet may carry.
 pub const MAX_PHOTOS: usize = 9;
 pub const TOO_MANY_PHOTOS: &str = "You can upload 9 photos at most";
-pub const NOT_AN_IMAGE: &str = "Upload a valid image. The file you uploaded was either not an image or a corrupted image.";
+pub const NOT_AN_IMAGE: &str =
+    "Upload a valid image. The file you uploaded was either not an image or a corrupted image.";
 pub const EMPTY_FILE: &str = "The submitted file is empty.";
 /// In the words of [`reencode::MAX_SIDE`] and [`reencode::MAX_PIXELS`].
 pub const TOO_MANY_PIXELS: &str = "Upload a smaller image: at most 8192 pixels wide or high, and 32 megapixels in all.";
@@ -131,7 +132,9 @@ async fn reencode_one(bytes: Bytes) -> Result<std::result::Result<Encoded, Rejec
         .await
         .map_err(|e| ApiError::Internal(anyhow!(e).context("while decoding an upload")))?;
     match &result {
-        Ok(image) => tracing::debug!(kind = ?image.kind, image.width, image.height, stored = image.bytes.len(), "upload encoded again"),
+        Ok(image) => {
+            tracing::debug!(kind = ?image.kind, image.width, image.height, stored = image.bytes.len(), "upload encoded again")
+        }
         Err(rejected) => tracing::debug!(?rejected, "upload refused"),
     }
     Ok(result)

@@ -96,7 +96,10 @@ mod tests {
             ("allow_http".into(), "true".into()),
         ]);
         assert!(open(&config).is_ok());
-        assert_eq!(format!("{:?}", config.media_options), "[\"endpoint\", \"region\", \"access_key_id\", \"secret_access_key\", \"allow_http\"]");
+        assert_eq!(
+            format!("{:?}", config.media_options),
+            "[\"endpoint\", \"region\", \"access_key_id\", \"secret_access_key\", \"allow_http\"]"
+        );
 
         config.media_url = Some("memory:///".into());
         let store = open(&config).expect("an in-memory store");

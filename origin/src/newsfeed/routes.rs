@@ -40,7 +40,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, response = RateLimited),
     ),
 )]
-async fn list(State(state): State<AppState>, user: AuthUser, Query(query): Query<PageQuery>) -> Result<Json<EndlessPage<NewsFeedItem>>> {
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<EndlessPage<NewsFeedItem>>> {
     let window = pagination::window(&query)?;
     Ok(Json(service::feed(&state, user.user_id, window).await?))
 }

@@ -2,20 +2,10 @@
 //! across processes), MySQL for windows Redis cannot answer or when Redis is away; and the newsfeed page
 //! with high-follower authors merged in at read time.
 
-use rookery_shared::{
-    ids::UserId,
-    pagination::EndlessPage,
-    tweets::NewsFeedItem,
-};
+use rookery_shared::{ids::UserId, pagination::EndlessPage, tweets::NewsFeedItem};
 
 use super::timeline::{self, Kind, Read, Window};
-use crate::{
-    error::Result,
-    friendships,
-    pagination,
-    state::AppState,
-    tweets,
-};
+use crate::{error::Result, friendships, pagination, state::AppState, tweets};
 
 const PULLED_CACHE_SECS: u64 = 60;
 
@@ -55,7 +45,14 @@ pub async fn rebuild(state: &AppState, kind: Kind, user: UserId) -> anyhow::Resu
     Ok(rebuilt.is_some())
 }
 
-async fn mysql_ids(state: &AppState, kind: Kind, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+async fn mysql_ids(
+    state: &AppState,
+    kind: Kind,
+    user: UserId,
+    below: u64,
+    from: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<u64>> {
     match kind {
         Kind::User => tweets::store::ids_by_user(&state.db, user, below, from, limit).await,
         Kind::Home => tweets::store::ids_for_home(&state.db, user, below, from, limit).await,
@@ -75,19 +72,16 @@ pub async fn feed(state: &AppState, user: UserId, window: Window) -> Result<Endl
     // Both are Redis reads on one multiplexed connection: issued together, they share a round trip.
     let (home, pulled) = tokio::try_join!(window_ids(state, Kind::Home, user, window), pulled_authors(state, user))?;
     let mut ids = home;
-    let pulled_pages = futures::future::try_join_all(
-        pulled.into_iter().map(|author| window_ids(state, Kind::User, author, window)),
-    )
-    .await?;
+    let pulled_pages =
+        futures::future::try_join_all(pulled.into_iter().map(|author| window_ids(state, Kind::User, author, window)))
+            .await?;
     ids.extend(pulled_pages.into_iter().flatten());
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids.dedup();
     ids.truncate(window.limit + 1);
     let tweets = tweets::service::hydrate(state, Some(user), &ids).await?;
-    let items = tweets
-        .into_iter()
-        .map(|tweet| NewsFeedItem { id: tweet.id, created_at: tweet.created_at, tweet })
-        .collect();
+    let items =
+        tweets.into_iter().map(|tweet| NewsFeedItem { id: tweet.id, created_at: tweet.created_at, tweet }).collect();
     Ok(pagination::page(items, &window, |item: &NewsFeedItem| item.id.0))
 }
 

@@ -75,7 +75,13 @@ fn add_script() -> &'static Script {
 
 /// Adds `tweets` to the existing timelines of `users`, one pipelined round trip for all of them.
 #[tracing::instrument(skip_all, fields(users = users.len(), tweets = tweets.len()))]
-pub async fn add(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[TweetId], cap: usize) -> redis::RedisResult<()> {
+pub async fn add(
+    redis: &Redis,
+    kind: Kind,
+    users: &[UserId],
+    tweets: &[TweetId],
+    cap: usize,
+) -> redis::RedisResult<()> {
     if users.is_empty() || tweets.is_empty() {
         return Ok(());
     }
@@ -137,7 +143,13 @@ fn deliver_script() -> &'static Script {
 /// Pushes `author`'s tweet into the home timelines of `followers` (the fanout's delivery step), one
 /// pipelined round trip; a follower who has unfollowed the author since the batch was planned is skipped.
 #[tracing::instrument(skip_all, fields(followers = followers.len()))]
-pub async fn deliver(redis: &Redis, author: UserId, tweet: TweetId, followers: &[UserId], cap: usize) -> redis::RedisResult<()> {
+pub async fn deliver(
+    redis: &Redis,
+    author: UserId,
+    tweet: TweetId,
+    followers: &[UserId],
+    cap: usize,
+) -> redis::RedisResult<()> {
     if followers.is_empty() {
         return Ok(());
     }
@@ -223,10 +235,23 @@ pub async fn read(redis: &Redis, kind: Kind, user: UserId, window: Window) -> re
     // Markers score 0 and -1, below every id: reading past the last real item shows whether the set is
     // complete; reading one item past the window proves it is covered.
     let (items, exists, building): (Vec<(String, f64)>, bool, Option<f64>) = redis::pipe()
-        .cmd("ZREVRANGEBYSCORE").arg(&key).arg(&max).arg("-inf").arg("WITHSCORES").arg("LIMIT").arg(0).arg(window.limit + 1)
-        .cmd("EXISTS").arg(&key)
-        .cmd("ZSCORE").arg(&key).arg(BUILDING)
-        .cmd("EXPIRE").arg(&key).arg(IDLE_TTL_SECS).ignore()
+        .cmd("ZREVRANGEBYSCORE")
+        .arg(&key)
+        .arg(&max)
+        .arg("-inf")
+        .arg("WITHSCORES")
+        .arg("LIMIT")
+        .arg(0)
+        .arg(window.limit + 1)
+        .cmd("EXISTS")
+        .arg(&key)
+        .cmd("ZSCORE")
+        .arg(&key)
+        .arg(BUILDING)
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(IDLE_TTL_SECS)
+        .ignore()
         .query_async(&mut conn)
         .await?;
     if !exists {
@@ -261,7 +286,13 @@ pub async fn read(redis: &Redis, kind: Kind, user: UserId, window: Window) -> re
 /// Replaces the timeline with `ids` (newest first, as read from MySQL with a limit of cap + 1).
 /// Returns false without writing when another rebuild of the same timeline is under way.
 #[tracing::instrument(skip(redis, load))]
-pub async fn rebuild<F, Fut>(redis: &Redis, kind: Kind, user: UserId, cap: usize, load: F) -> anyhow::Result<Option<Vec<u64>>>
+pub async fn rebuild<F, Fut>(
+    redis: &Redis,
+    kind: Kind,
+    user: UserId,
+    cap: usize,
+    load: F,
+) -> anyhow::Result<Option<Vec<u64>>>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Vec<u64>>>,
@@ -270,15 +301,31 @@ where
     let lock = lock_key(redis, kind, user);
     let mut conn = redis.conn().await?;
     let token = rand::random::<u64>().to_string();
-    let acquired: Option<String> = redis::cmd("SET").arg(&lock).arg(&token).arg("NX").arg("PX").arg(REBUILD_LOCK_MS).query_async(&mut conn).await?;
+    let acquired: Option<String> = redis::cmd("SET")
+        .arg(&lock)
+        .arg(&token)
+        .arg("NX")
+        .arg("PX")
+        .arg(REBUILD_LOCK_MS)
+        .query_async(&mut conn)
+        .await?;
     if acquired.is_none() {
         return Ok(None);
     }
     // Open the timeline for writers first, so a tweet fanned out while MySQL is read is not lost.
     redis::pipe()
-        .cmd("DEL").arg(&key).ignore()
-        .cmd("ZADD").arg(&key).arg(-1).arg(BUILDING).ignore()
-        .cmd("EXPIRE").arg(&key).arg(IDLE_TTL_SECS).ignore()
+        .cmd("DEL")
+        .arg(&key)
+        .ignore()
+        .cmd("ZADD")
+        .arg(&key)
+        .arg(-1)
+        .arg(BUILDING)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(&key)
+        .arg(IDLE_TTL_SECS)
+        .ignore()
         .query_async::<()>(&mut conn)
         .await?;
     let loaded = load().await;

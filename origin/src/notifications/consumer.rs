@@ -20,7 +20,8 @@ const CONCURRENCY: usize = 8;
 /// Consumes until `shutdown`, following the broker through reconnects.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let names = Names::new(&state.config.amqp_prefix);
-    let subscription = Subscription { queue: names.notify, prefetch: PREFETCH, concurrency: CONCURRENCY, confirms: false };
+    let subscription =
+        Subscription { queue: names.notify, prefetch: PREFETCH, concurrency: CONCURRENCY, confirms: false };
     let handler_state = state.clone();
     consumer::run(state, shutdown, subscription, move |_, data| handle(handler_state.clone(), data)).await;
 }

@@ -49,7 +49,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "A page number past the last page.", body = Detail, example = json!({"detail": "Invalid page."})),
     ),
 )]
-async fn list(State(state): State<AppState>, user: AuthUser, RawQuery(raw): RawQuery) -> Result<Json<NumberedPage<Notification>>> {
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<NumberedPage<Notification>>> {
     let query: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::BadRequest(format!("Invalid query string - {e}")))?;
     let param = |name: &str| query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());

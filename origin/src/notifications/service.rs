@@ -51,7 +51,8 @@ pub async fn request(tx: &mut Transaction<'_, MySql>, state: &AppState, request:
 /// The consumer's step: stores a requested notification once, however often it is delivered. Other
 /// events are not for this consumer and are ignored.
 pub async fn record(state: &AppState, event: &Event) -> anyhow::Result<()> {
-    let Event::NotificationRequested { notification_id, recipient_id, actor_id, verb, target_type, target_id } = *event else {
+    let Event::NotificationRequested { notification_id, recipient_id, actor_id, verb, target_type, target_id } = *event
+    else {
         return Ok(());
     };
     if recipient_id == actor_id {
@@ -119,13 +120,20 @@ pub async fn forget_comment(
 
 /// One numbered page (1-based) of the recipient's notifications, newest first. `query` is the request's
 /// other query parameters, kept in the `next` and `previous` links.
-pub async fn list(state: &AppState, recipient: UserId, unread: Option<bool>, page: u64, query: &[(String, String)]) -> Result<NumberedPage<Notification>> {
+pub async fn list(
+    state: &AppState,
+    recipient: UserId,
+    unread: Option<bool>,
+    page: u64,
+    query: &[(String, String)],
+) -> Result<NumberedPage<Notification>> {
     let count = store::count(&state.db, recipient, unread).await?;
     let pages = count.div_ceil(NOTIFICATIONS_PAGE_SIZE).max(1);
     if page == 0 || page > pages {
         return Err(ApiError::InvalidPage);
     }
-    let rows = store::page(&state.db, recipient, unread, (page - 1) * NOTIFICATIONS_PAGE_SIZE, NOTIFICATIONS_PAGE_SIZE).await?;
+    let rows = store::page(&state.db, recipient, unread, (page - 1) * NOTIFICATIONS_PAGE_SIZE, NOTIFICATIONS_PAGE_SIZE)
+        .await?;
     let link = |n: u64| page_url(state, query, n);
     Ok(NumberedPage {
         count,

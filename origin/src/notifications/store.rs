@@ -53,7 +53,13 @@ pub async fn upsert(db: impl MySqlExecutor<'_>, row: &NotificationRow, created_a
 /// Whether what a notification is about still exists, locked for share until the transaction ends. For
 /// "commented on your tweet", that the actor still has a comment there.
 #[tracing::instrument(skip(tx))]
-pub async fn target_exists(tx: &mut Transaction<'_, MySql>, verb: Verb, target_type: TargetType, target_id: u64, actor: UserId) -> sqlx::Result<bool> {
+pub async fn target_exists(
+    tx: &mut Transaction<'_, MySql>,
+    verb: Verb,
+    target_type: TargetType,
+    target_id: u64,
+    actor: UserId,
+) -> sqlx::Result<bool> {
     let found: Option<i32> = match (verb, target_type) {
         (Verb::CommentedOnTweet, _) => {
             // The tweet row, which every comment delete locks first, serialises this with them; the plain
@@ -74,10 +80,16 @@ pub async fn target_exists(tx: &mut Transaction<'_, MySql>, verb: Verb, target_t
             }
         }
         (_, TargetType::Tweet) => {
-            sqlx::query_scalar("SELECT 1 FROM tweets WHERE id = ? LOCK IN SHARE MODE").bind(target_id).fetch_optional(&mut **tx).await?
+            sqlx::query_scalar("SELECT 1 FROM tweets WHERE id = ? LOCK IN SHARE MODE")
+                .bind(target_id)
+                .fetch_optional(&mut **tx)
+                .await?
         }
         (_, TargetType::Comment) => {
-            sqlx::query_scalar("SELECT 1 FROM comments WHERE id = ? LOCK IN SHARE MODE").bind(target_id).fetch_optional(&mut **tx).await?
+            sqlx::query_scalar("SELECT 1 FROM comments WHERE id = ? LOCK IN SHARE MODE")
+                .bind(target_id)
+                .fetch_optional(&mut **tx)
+                .await?
         }
         (_, TargetType::User) => Some(1),
     };
@@ -86,7 +98,12 @@ pub async fn target_exists(tx: &mut Transaction<'_, MySql>, verb: Verb, target_t
 
 /// Deletes `recipient`'s notifications about these targets (they were deleted); returns how many.
 #[tracing::instrument(skip(db))]
-pub async fn delete_about(db: impl MySqlExecutor<'_>, recipient: UserId, target_type: &str, target_ids: &[u64]) -> sqlx::Result<u64> {
+pub async fn delete_about(
+    db: impl MySqlExecutor<'_>,
+    recipient: UserId,
+    target_type: &str,
+    target_ids: &[u64],
+) -> sqlx::Result<u64> {
     if target_ids.is_empty() {
         return Ok(0);
     }
@@ -102,7 +119,14 @@ pub async fn delete_about(db: impl MySqlExecutor<'_>, recipient: UserId, target_
 
 /// Deletes the one notification `actor` caused with `verb` on a target.
 #[tracing::instrument(skip(db))]
-pub async fn delete_one(db: impl MySqlExecutor<'_>, recipient: UserId, target_type: &str, target_id: u64, verb: &str, actor: UserId) -> sqlx::Result<()> {
+pub async fn delete_one(
+    db: impl MySqlExecutor<'_>,
+    recipient: UserId,
+    target_type: &str,
+    target_id: u64,
+    verb: &str,
+    actor: UserId,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND target_type = ? AND target_id = ? AND verb = ? AND actor_id = ?")
         .bind(recipient)
         .bind(target_type)
@@ -117,7 +141,12 @@ pub async fn delete_one(db: impl MySqlExecutor<'_>, recipient: UserId, target_ty
 #[tracing::instrument(skip(db))]
 pub async fn count(db: impl MySqlExecutor<'_>, recipient: UserId, unread: Option<bool>) -> sqlx::Result<u64> {
     let count: i64 = match unread {
-        None => sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE recipient_id = ?").bind(recipient).fetch_one(db).await?,
+        None => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE recipient_id = ?")
+                .bind(recipient)
+                .fetch_one(db)
+                .await?
+        }
         Some(unread) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE recipient_id = ? AND unread = ?")
                 .bind(recipient)
@@ -131,7 +160,13 @@ pub async fn count(db: impl MySqlExecutor<'_>, recipient: UserId, unread: Option
 
 /// Newest first, `limit` rows after skipping `offset`.
 #[tracing::instrument(skip(db))]
-pub async fn page(db: impl MySqlExecutor<'_>, recipient: UserId, unread: Option<bool>, offset: u64, limit: u64) -> sqlx::Result<Vec<NotificationRow>> {
+pub async fn page(
+    db: impl MySqlExecutor<'_>,
+    recipient: UserId,
+    unread: Option<bool>,
+    offset: u64,
+    limit: u64,
+) -> sqlx::Result<Vec<NotificationRow>> {
     let mut query = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM notifications WHERE recipient_id = "));
     query.push_bind(recipient);
     if let Some(unread) = unread {
@@ -143,7 +178,11 @@ pub async fn page(db: impl MySqlExecutor<'_>, recipient: UserId, unread: Option<
 
 /// The recipient's notification with this id; `None` for anyone else's.
 #[tracing::instrument(skip(db))]
-pub async fn get(db: impl MySqlExecutor<'_>, recipient: UserId, id: NotificationId) -> sqlx::Result<Option<NotificationRow>> {
+pub async fn get(
+    db: impl MySqlExecutor<'_>,
+    recipient: UserId,
+    id: NotificationId,
+) -> sqlx::Result<Option<NotificationRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM notifications WHERE recipient_id = ? AND id = ?"))
         .bind(recipient)
         .bind(id)
@@ -152,7 +191,12 @@ pub async fn get(db: impl MySqlExecutor<'_>, recipient: UserId, id: Notification
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn set_unread(db: impl MySqlExecutor<'_>, recipient: UserId, id: NotificationId, unread: bool) -> sqlx::Result<()> {
+pub async fn set_unread(
+    db: impl MySqlExecutor<'_>,
+    recipient: UserId,
+    id: NotificationId,
+    unread: bool,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE notifications SET unread = ? WHERE recipient_id = ? AND id = ?")
         .bind(unread)
         .bind(recipient)

@@ -7,8 +7,8 @@ use rookery_shared::error::messages;
 use serde_json::{json, Value};
 use utoipa::{
     openapi::{
-        header::HeaderBuilder,
         example::ExampleBuilder,
+        header::HeaderBuilder,
         schema::{ObjectBuilder, Type},
         ContentBuilder, Ref, RefOr, Response, ResponseBuilder,
     },

@@ -4,7 +4,10 @@ use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use rookery_shared::ids::UserId;
 
-use crate::{newsfeed::{service, timeline::Kind}, state::AppState};
+use crate::{
+    newsfeed::{service, timeline::Kind},
+    state::AppState,
+};
 
 /// Rebuilds the home and own-tweets timelines of `user`.
 pub async fn rebuild_user(state: &AppState, user: UserId) -> anyhow::Result<()> {

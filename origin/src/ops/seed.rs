@@ -9,13 +9,22 @@
 use std::{io::Write, path::PathBuf};
 
 use anyhow::Context;
-use argon2::{password_hash::{rand_core::OsRng, PasswordHasher, SaltString}, Argon2};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHasher, SaltString},
+    Argon2,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use rookery_shared::{ids::{SessionId, UserId}, token::{self, Claims}};
+use rookery_shared::{
+    ids::{SessionId, UserId},
+    token::{self, Claims},
+};
 use sqlx::QueryBuilder;
 
-use crate::{ids::{now_micros, IdGenerator}, state::AppState};
+use crate::{
+    ids::{now_micros, IdGenerator},
+    state::AppState,
+};
 
 pub const SEED_PASSWORD: &str = "rookery-seed";
 const BATCH: usize = 1_000;
@@ -71,12 +80,20 @@ pub async fn run(state: &AppState, options: &SeedOptions, progress: bool) -> any
         let names: Vec<String> = (0..chunk.len()).map(|i| format!("s{tag:04x}_{:07}", chunk_no * BATCH + i)).collect();
         let mut q = QueryBuilder::new("INSERT INTO users (id, username, email, password_hash, created_at) ");
         q.push_values(chunk.iter().zip(&names), |mut row, (id, name)| {
-            row.push_bind(*id).push_bind(name).push_bind(format!("{name}@seed.rookery.test")).push_bind(&hash).push_bind(now);
+            row.push_bind(*id)
+                .push_bind(name)
+                .push_bind(format!("{name}@seed.rookery.test"))
+                .push_bind(&hash)
+                .push_bind(now);
         });
         q.build().execute(&mut *tx).await.context("while inserting users")?;
         let mut q = QueryBuilder::new("INSERT INTO profiles (id, user_id, nickname, created_at, updated_at) ");
         q.push_values(chunk.iter().zip(&names), |mut row, (id, name)| {
-            row.push_bind(state.ids.next()).push_bind(*id).push_bind(format!("Seeded {name}")).push_bind(now).push_bind(now);
+            row.push_bind(state.ids.next())
+                .push_bind(*id)
+                .push_bind(format!("Seeded {name}"))
+                .push_bind(now)
+                .push_bind(now);
         });
         q.build().execute(&mut *tx).await.context("while inserting profiles")?;
         let mut q = QueryBuilder::new("INSERT INTO user_stats (user_id) ");
@@ -98,7 +115,13 @@ pub async fn run(state: &AppState, options: &SeedOptions, progress: bool) -> any
     Ok(SeedReport { users, follows, tweets })
 }
 
-async fn seed_follows(state: &AppState, options: &SeedOptions, users: &[UserId], rng: &mut StdRng, progress: bool) -> anyhow::Result<usize> {
+async fn seed_follows(
+    state: &AppState,
+    options: &SeedOptions,
+    users: &[UserId],
+    rng: &mut StdRng,
+    progress: bool,
+) -> anyhow::Result<usize> {
     let picker = Zipf::new(users.len(), options.skew);
     let per_user = options.follows_per_user.min(users.len().saturating_sub(1));
     let bar = bar(progress, users.len() * per_user, "follows");
@@ -141,7 +164,13 @@ async fn insert_follows(state: &AppState, rows: &[(u64, UserId, UserId)]) -> any
     Ok(usize::try_from(done.rows_affected()).unwrap_or_default())
 }
 
-async fn seed_tweets(state: &AppState, options: &SeedOptions, users: &[UserId], rng: &mut StdRng, progress: bool) -> anyhow::Result<usize> {
+async fn seed_tweets(
+    state: &AppState,
+    options: &SeedOptions,
+    users: &[UserId],
+    rng: &mut StdRng,
+    progress: bool,
+) -> anyhow::Result<usize> {
     let total = users.len() * options.tweets_per_user;
     if total == 0 {
         return Ok(0);
@@ -152,7 +181,10 @@ async fn seed_tweets(state: &AppState, options: &SeedOptions, users: &[UserId], 
     let now_ms = u64::try_from(now_micros() / 1_000).unwrap_or_default();
     let start = now_ms.saturating_sub(SPAN_MS);
     let step = (SPAN_MS / total as u64).max(1);
-    let words = ["rookery", "feed", "rust", "edge", "timeline", "hello", "world", "coffee", "morning", "news", "today", "birds", "flock", "nest"];
+    let words = [
+        "rookery", "feed", "rust", "edge", "timeline", "hello", "world", "coffee", "morning", "news", "today", "birds",
+        "flock", "nest",
+    ];
     let mut rows = Vec::with_capacity(BATCH);
     for i in 0..total {
         let id = IdGenerator::floor_for_ms(start + i as u64 * step);
@@ -208,7 +240,8 @@ async fn write_tokens(state: &AppState, options: &SeedOptions, users: &[UserId])
     if let Some(dir) = options.tokens_out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut file = std::fs::File::create(&options.tokens_out).with_context(|| format!("while creating {}", options.tokens_out.display()))?;
+    let mut file = std::fs::File::create(&options.tokens_out)
+        .with_context(|| format!("while creating {}", options.tokens_out.display()))?;
     file.write_all(lines.as_bytes())?;
     Ok(())
 }

@@ -75,10 +75,7 @@ async fn relay_on(
 ) -> anyhow::Result<()> {
     let channel = connection.create_channel().await.context("while opening the relay channel")?;
     let result = async {
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .context("while enabling publisher confirms")?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling publisher confirms")?;
         // Declaring the queues too (not only the exchange) means nothing the relay publishes can be
         // dropped as unroutable, even when no consumer has started yet.
         topology::declare(&channel, names).await?;

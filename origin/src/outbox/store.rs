@@ -54,8 +54,7 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, ids: &[u64]) -> sqlx::Resul
 
 /// `(rows waiting, age of the oldest in microseconds)`, for metrics and tests.
 pub async fn backlog(db: impl MySqlExecutor<'_>) -> sqlx::Result<(i64, i64)> {
-    let (count, oldest): (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox")
-        .fetch_one(db)
-        .await?;
+    let (count, oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox").fetch_one(db).await?;
     Ok((count, oldest.map_or(0, |t| (crate::ids::now_micros() - t).max(0))))
 }

@@ -32,9 +32,7 @@ use crate::{
 pub fn router(config: &Config) -> OpenApiRouter<AppState> {
     // One image plus the text fields.
     let upload_limit = config.media_max_bytes + config.max_body_bytes;
-    OpenApiRouter::new()
-        .routes(routes!(me))
-        .routes(routes!(update).layer(DefaultBodyLimit::max(upload_limit)))
+    OpenApiRouter::new().routes(routes!(me)).routes(routes!(update).layer(DefaultBodyLimit::max(upload_limit)))
 }
 
 /// The caller's profile
@@ -77,6 +75,11 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<MyProf
         (status = 404, response = NotFound),
     ),
 )]
-async fn update(State(state): State<AppState>, user: AuthUser, IdPath(id): IdPath<ProfileId>, form: UploadForm<UpdateProfile>) -> Result<Json<ProfileUpdated>> {
+async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<ProfileId>,
+    form: UploadForm<UpdateProfile>,
+) -> Result<Json<ProfileUpdated>> {
     Ok(Json(service::update(&state, user, id, form).await?))
 }

@@ -88,7 +88,12 @@ pub async fn me(state: &AppState, user: UserId) -> Result<MyProfile> {
 /// Changes the nickname and/or the avatar of the caller's own profile. Fields left out stay as they are;
 /// `null` or `""` clears them. A new avatar is stored before the row changes and removed again if the
 /// change fails; the replaced one is removed after it.
-pub async fn update(state: &AppState, user: AuthUser, id: ProfileId, form: UploadForm<UpdateProfile>) -> Result<ProfileUpdated> {
+pub async fn update(
+    state: &AppState,
+    user: AuthUser,
+    id: ProfileId,
+    form: UploadForm<UpdateProfile>,
+) -> Result<ProfileUpdated> {
     let owner = store::profile(&state.db, id).await?.ok_or(ApiError::NotFound)?.user_id;
     if owner != user.user_id {
         return Err(ApiError::Forbidden);

@@ -45,12 +45,18 @@ pub async fn profile(db: impl MySqlExecutor<'_>, id: ProfileId) -> sqlx::Result<
 /// The profile, locked for the rest of the transaction.
 #[tracing::instrument(skip(tx))]
 pub async fn profile_for_update(tx: &mut Transaction<'_, MySql>, id: ProfileId) -> sqlx::Result<Option<ProfileRow>> {
-    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ? FOR UPDATE")).bind(id).fetch_optional(&mut **tx).await
+    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ? FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn profile_of(db: impl MySqlExecutor<'_>, user: UserId) -> sqlx::Result<Option<ProfileRow>> {
-    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = ?")).bind(user).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = ?"))
+        .bind(user)
+        .fetch_optional(db)
+        .await
 }
 
 #[tracing::instrument(skip(db, row))]

@@ -16,9 +16,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::db::Db;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
-use crate::db::Db;
 
 use super::{known, store, valid_name, Known, KNOWN};
 use crate::ids::now_micros;
@@ -148,7 +148,8 @@ impl Switches {
 /// `subject`'s bucket for the switch `name`, 0..=99: the first 8 bytes of SHA-256(name, NUL, the id's 8
 /// big-endian bytes) as a number, modulo 100.
 pub fn bucket(name: &str, subject: u64) -> u8 {
-    let digest = Sha256::new().chain_update(name.as_bytes()).chain_update([0]).chain_update(subject.to_be_bytes()).finalize();
+    let digest =
+        Sha256::new().chain_update(name.as_bytes()).chain_update([0]).chain_update(subject.to_be_bytes()).finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     // Below 100, so the conversion never truncates.

@@ -67,11 +67,16 @@ struct ListQuery {
             )),
     ),
 )]
-async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Query(query): Query<ListQuery>) -> Result<Json<EndlessPage<Tweet>>> {
+async fn list(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<EndlessPage<Tweet>>> {
     let Some(user_id) = query.user_id else {
         return Err(ApiError::Missing(vec!["user_id"]));
     };
-    let user_id: UserId = user_id.trim().parse().map_err(|_| ApiError::field("user_id", "A valid integer is required."))?;
+    let user_id: UserId =
+        user_id.trim().parse().map_err(|_| ApiError::field("user_id", "A valid integer is required."))?;
     let window = pagination::window(&query.page)?;
     Ok(Json(service::list_by_user(&state, viewer.map(|v| v.user_id), user_id, window).await?))
 }
@@ -100,7 +105,11 @@ async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, Query
         (status = 429, response = RateLimited),
     ),
 )]
-async fn create(State(state): State<AppState>, user: AuthUser, form: UploadForm<CreateTweet>) -> Result<(StatusCode, Json<Tweet>)> {
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    form: UploadForm<CreateTweet>,
+) -> Result<(StatusCode, Json<Tweet>)> {
     let (content, photos) = service::validate_upload(&state, &form)?;
     Ok((StatusCode::CREATED, Json(service::create_with_photos(&state, user, content, photos).await?)))
 }
@@ -120,7 +129,11 @@ async fn create(State(state): State<AppState>, user: AuthUser, form: UploadForm<
         (status = 429, response = RateLimited),
     ),
 )]
-async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, IdPath(id): IdPath<TweetId>) -> Result<Json<TweetDetail>> {
+async fn detail(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    IdPath(id): IdPath<TweetId>,
+) -> Result<Json<TweetDetail>> {
     Ok(Json(service::detail(&state, viewer.map(|v| v.user_id), id).await?))
 }
 

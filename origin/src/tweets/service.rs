@@ -13,13 +13,16 @@ use rookery_shared::{
 use super::store::{self, TweetRow};
 use crate::{
     auth::AuthUser,
+    comments,
     error::{ApiError, Result},
     events::Event,
-    comments,
     ids::created_at_of,
     likes::{self, store::ContentType},
     media::{self, form::UploadForm, key::Folder, service::Image},
-    newsfeed::{self, timeline::{self, Kind, Window}},
+    newsfeed::{
+        self,
+        timeline::{self, Kind, Window},
+    },
     outbox, pagination, profiles,
     state::AppState,
 };
@@ -75,14 +78,20 @@ pub async fn create(state: &AppState, author: AuthUser, content: String) -> Resu
 
 /// [`create`] with photos: they are written to the object store first and removed again if the
 /// transaction fails, so a tweet that is not created leaves no files.
-pub async fn create_with_photos(state: &AppState, author: AuthUser, content: String, photos: Vec<Image>) -> Result<Tweet> {
+pub async fn create_with_photos(
+    state: &AppState,
+    author: AuthUser,
+    content: String,
+    photos: Vec<Image>,
+) -> Result<Tweet> {
     let id = TweetId(state.ids.next());
     let photo_keys = media::service::store(state, Folder::Photos, photos).await?;
     let committed: Result<()> = async {
         let mut tx = state.db.begin().await?;
         store::insert(&mut tx, id, author.user_id, &content, created_at_of(id.0)).await?;
         store::insert_photos(&mut tx, id, &photo_keys).await?;
-        outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetCreated { tweet_id: id, author_id: author.user_id }).await?;
+        outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetCreated { tweet_id: id, author_id: author.user_id })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -154,7 +163,12 @@ async fn forget_timelines(state: &AppState, user: UserId) {
 }
 
 /// A user's tweets, newest first, from their Redis timeline (MySQL beyond it or without Redis).
-pub async fn list_by_user(state: &AppState, viewer: Option<UserId>, user: UserId, window: Window) -> Result<EndlessPage<Tweet>> {
+pub async fn list_by_user(
+    state: &AppState,
+    viewer: Option<UserId>,
+    user: UserId,
+    window: Window,
+) -> Result<EndlessPage<Tweet>> {
     let ids = newsfeed::service::window_ids(state, Kind::User, user, window).await?;
     let tweets = hydrate(state, viewer, &ids).await?;
     Ok(pagination::page(tweets, &window, |t| t.id.0))
@@ -183,7 +197,8 @@ pub async fn hydrate(state: &AppState, viewer: Option<UserId>, ids: &[u64]) -> R
 async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
     let keys: Vec<String> = ids.iter().map(|id| cache_key(state, TweetId(*id))).collect();
     let cached: Vec<Option<TweetRow>> = state.redis.get_json(&keys).await;
-    let missing: Vec<TweetId> = ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
+    let missing: Vec<TweetId> =
+        ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
     state.metrics.cache_lookups("tweet", ids.len() - missing.len(), missing.len());
     let mut loaded: HashMap<TweetId, TweetRow> = HashMap::new();
     if !missing.is_empty() {
@@ -199,11 +214,7 @@ async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
         state.redis.fill_json(&fill, TWEET_CACHE_SECS).await;
         loaded = fetched.into_iter().map(|row| (row.id, row)).collect();
     }
-    Ok(ids
-        .iter()
-        .zip(cached)
-        .filter_map(|(id, hit)| hit.or_else(|| loaded.remove(&TweetId(*id))))
-        .collect())
+    Ok(ids.iter().zip(cached).filter_map(|(id, hit)| hit.or_else(|| loaded.remove(&TweetId(*id)))).collect())
 }
 
 async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>) -> Result<Vec<Tweet>> {

@@ -19,7 +19,13 @@ pub struct TweetRow {
 }
 
 #[tracing::instrument(skip(tx, content))]
-pub async fn insert(tx: &mut Transaction<'_, MySql>, id: TweetId, user: UserId, content: &str, created_at: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    tx: &mut Transaction<'_, MySql>,
+    id: TweetId,
+    user: UserId,
+    content: &str,
+    created_at: i64,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, ?, ?)")
         .bind(id)
         .bind(user)
@@ -45,10 +51,12 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, id: TweetId, user: UserId) 
         .rows_affected()
         == 1;
     if deleted {
-        sqlx::query("UPDATE user_stats SET tweets_count = GREATEST(CAST(tweets_count AS SIGNED) - 1, 0) WHERE user_id = ?")
-            .bind(user)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE user_stats SET tweets_count = GREATEST(CAST(tweets_count AS SIGNED) - 1, 0) WHERE user_id = ?",
+        )
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(deleted)
 }
@@ -63,9 +71,8 @@ pub async fn by_ids(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Result
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = sqlx::QueryBuilder::new(
-        "SELECT id, user_id, content, likes_count, comments_count FROM tweets WHERE id IN (",
-    );
+    let mut query =
+        sqlx::QueryBuilder::new("SELECT id, user_id, content, likes_count, comments_count FROM tweets WHERE id IN (");
     let mut list = query.separated(", ");
     for id in ids {
         list.push_bind(*id);
@@ -104,17 +111,24 @@ pub async fn insert_photos(tx: &mut Transaction<'_, MySql>, tweet: TweetId, keys
 /// Deletes the tweet's photo rows; returns their object keys (to remove after the commit).
 #[tracing::instrument(skip(tx))]
 pub async fn delete_photos(tx: &mut Transaction<'_, MySql>, tweet: TweetId) -> sqlx::Result<Vec<String>> {
-    let keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM tweet_photos WHERE tweet_id = ? ORDER BY position")
-        .bind(tweet)
-        .fetch_all(&mut **tx)
-        .await?;
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT object_key FROM tweet_photos WHERE tweet_id = ? ORDER BY position")
+            .bind(tweet)
+            .fetch_all(&mut **tx)
+            .await?;
     sqlx::query("DELETE FROM tweet_photos WHERE tweet_id = ?").bind(tweet).execute(&mut **tx).await?;
     Ok(keys)
 }
 
 /// Ids of `user`'s tweets in `[from, below)`, newest first.
 #[tracing::instrument(skip(db))]
-pub async fn ids_by_user(db: impl MySqlExecutor<'_>, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+pub async fn ids_by_user(
+    db: impl MySqlExecutor<'_>,
+    user: UserId,
+    below: u64,
+    from: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<u64>> {
     sqlx::query_scalar("SELECT id FROM tweets WHERE user_id = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT ?")
         .bind(user)
         .bind(below)
@@ -131,7 +145,13 @@ pub async fn ids_by_user(db: impl MySqlExecutor<'_>, user: UserId, below: u64, f
 /// and test each row against the follow list. An explicit author list makes it a range scan per author
 /// on `(user_id, id)` and a sort of only their rows.
 #[tracing::instrument(skip(db))]
-pub async fn ids_for_home(db: &crate::db::Db, user: UserId, below: u64, from: u64, limit: u32) -> sqlx::Result<Vec<u64>> {
+pub async fn ids_for_home(
+    db: &crate::db::Db,
+    user: UserId,
+    below: u64,
+    from: u64,
+    limit: u32,
+) -> sqlx::Result<Vec<u64>> {
     let mut authors: Vec<UserId> = sqlx::query_scalar("SELECT to_user_id FROM friendships WHERE from_user_id = ?")
         .bind(user)
         .fetch_all(db)

@@ -28,11 +28,12 @@ async fn signup_returns_user_and_working_token_and_creates_profile() {
     assert_eq!(body["user"], json!({"id": id, "username": "linghu_01"}));
 
     let mut db = sqlx::MySqlConnection::connect(&app.config.database_url).await.expect("db");
-    let (email, hash): (String, String) = sqlx::query_as("SELECT CONVERT(email USING utf8mb4), password_hash FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_one(&mut db)
-        .await
-        .expect("user row");
+    let (email, hash): (String, String) =
+        sqlx::query_as("SELECT CONVERT(email USING utf8mb4), password_hash FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut db)
+            .await
+            .expect("user row");
     assert_eq!(email, "linghu@example.com");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     let profiles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE user_id = ?")
@@ -67,19 +68,18 @@ async fn signup_validates_every_field() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("signup_missing_fields", body);
 
-    let (status, body) = app
-        .post(SIGNUP, None, json!({"username": "ab", "email": "not-an-email", "password": "12345"}))
-        .await;
+    let (status, body) =
+        app.post(SIGNUP, None, json!({"username": "ab", "email": "not-an-email", "password": "12345"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("signup_invalid_fields", body);
 
-    let (status, body) = app
-        .post(SIGNUP, None, json!({"username": "bad name!", "email": "a@b.co", "password": "x".repeat(129)}))
-        .await;
+    let (status, body) =
+        app.post(SIGNUP, None, json!({"username": "bad name!", "email": "a@b.co", "password": "x".repeat(129)})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("signup_bad_characters_long_password", body);
 
-    let (status, _) = app.post(SIGNUP, None, json!({"username": "okname", "email": "a@b.co", "password": "x".repeat(128)})).await;
+    let (status, _) =
+        app.post(SIGNUP, None, json!({"username": "okname", "email": "a@b.co", "password": "x".repeat(128)})).await;
     assert_eq!(status, StatusCode::CREATED, "128 characters is the limit, inclusive");
 }
 
@@ -87,7 +87,11 @@ async fn signup_validates_every_field() {
 async fn concurrent_signups_of_one_name_create_one_account() {
     let app = spawn_app().await;
     let attempts = (0..6).map(|i| {
-        app.post(SIGNUP, None, json!({"username": "racer_x", "email": format!("r{i}@example.com"), "password": "password1"}))
+        app.post(
+            SIGNUP,
+            None,
+            json!({"username": "racer_x", "email": format!("r{i}@example.com"), "password": "password1"}),
+        )
     });
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
@@ -169,7 +173,8 @@ async fn logout_survives_a_redis_flush() {
     // Drop this test's cached session answers: the revocation must come from MySQL.
     let client = redis::Client::open(app.config.redis_url.as_str()).expect("redis url");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
     assert!(!keys.is_empty(), "the session answer was cached");
     let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
     assert_eq!(app.get(STATUS, Some(&account.token)).await.0, StatusCode::UNAUTHORIZED);
@@ -208,13 +213,8 @@ async fn bad_tokens_are_401_with_challenge() {
         },
     );
     for (token, why) in [(tampered.as_str(), "tampered"), (foreign.as_str(), "foreign key"), ("garbage", "malformed")] {
-        let response = app
-            .client
-            .get(format!("{}{STATUS}", app.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("answer");
+        let response =
+            app.client.get(format!("{}{STATUS}", app.address)).bearer_auth(token).send().await.expect("answer");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{why}");
         assert_eq!(response.headers().get("www-authenticate").map(|v| v.as_bytes()), Some(&b"Bearer"[..]));
         let body: serde_json::Value = response.json().await.expect("json");
@@ -263,7 +263,8 @@ async fn edge_assertion_identifies_the_user_and_client() {
 
 /// Logs `account` in again: a second session (another device).
 async fn login_again(app: &crate::helpers::TestApp, username: &str, password: &str) -> String {
-    let (status, body) = app.post("/api/accounts/login/", None, json!({"username": username, "password": password})).await;
+    let (status, body) =
+        app.post("/api/accounts/login/", None, json!({"username": username, "password": password})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["token"].as_str().expect("a token").to_owned()
 }
@@ -275,10 +276,19 @@ async fn changing_the_password_ends_every_other_session() {
     let laptop = login_again(&app, "gina_pw", "correct horse").await;
     let phone = login_again(&app, "gina_pw", "correct horse").await;
 
-    let change = |old: &str, new: &str| app.post("/api/accounts/change_password/", Some(&account.token), json!({"old_password": old, "new_password": new}));
+    let change = |old: &str, new: &str| {
+        app.post(
+            "/api/accounts/change_password/",
+            Some(&account.token),
+            json!({"old_password": old, "new_password": new}),
+        )
+    };
     let (status, body) = change("not my password", "a new secret").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["errors"]["old_password"], json!(["Your old password was entered incorrectly. Please enter it again."]));
+    assert_eq!(
+        body["errors"]["old_password"],
+        json!(["Your old password was entered incorrectly. Please enter it again."])
+    );
     let (status, body) = change("correct horse", "short").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["new_password"], json!(["Ensure this field has at least 6 characters."]));
@@ -298,11 +308,13 @@ async fn changing_the_password_ends_every_other_session() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "another session survived the password change");
     }
     assert_eq!(app.get(STATUS, Some(&account.token)).await.1["has_logged_in"], true, "the changing session stays");
-    let (status, _) = app.post("/api/accounts/login/", None, json!({"username": "gina_pw", "password": "correct horse"})).await;
+    let (status, _) =
+        app.post("/api/accounts/login/", None, json!({"username": "gina_pw", "password": "correct horse"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the old password still logs in");
     login_again(&app, "gina_pw", "a new secret").await;
 
-    let (status, _) = app.post("/api/accounts/change_password/", None, json!({"old_password": "a", "new_password": "bbbbbbb"})).await;
+    let (status, _) =
+        app.post("/api/accounts/change_password/", None, json!({"old_password": "a", "new_password": "bbbbbbb"})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -326,7 +338,11 @@ async fn logging_out_everywhere_ends_every_session() {
 async fn emails_are_compared_by_their_normal_form_not_the_collation() {
     let app = spawn_app().await;
     let signup = |username: &'static str, email: &'static str| {
-        app.post("/api/accounts/signup/", None, json!({"username": username, "email": email, "password": "correct horse"}))
+        app.post(
+            "/api/accounts/signup/",
+            None,
+            json!({"username": username, "email": email, "password": "correct horse"}),
+        )
     };
     let (status, body) = signup("plain_em", "FullX@Example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -357,9 +373,17 @@ async fn private_answers_are_not_stored_and_nothing_is_sniffed() {
         .await
         .expect("an answer");
     assert_eq!(response.status(), StatusCode::OK);
-    let token = response.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("a token").to_owned();
-    for path in ["/api/accounts/login_status/", "/api/profiles/me/", "/api/notifications/", "/api/newsfeeds/", "/api/no/such/route/"] {
-        let response = app.client.get(format!("{}{path}", app.address)).bearer_auth(&token).send().await.expect("an answer");
+    let token =
+        response.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("a token").to_owned();
+    for path in [
+        "/api/accounts/login_status/",
+        "/api/profiles/me/",
+        "/api/notifications/",
+        "/api/newsfeeds/",
+        "/api/no/such/route/",
+    ] {
+        let response =
+            app.client.get(format!("{}{path}", app.address)).bearer_auth(&token).send().await.expect("an answer");
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{path}");
         assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");

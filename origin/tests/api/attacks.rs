@@ -26,7 +26,8 @@ const SENTINEL: &[u8] = b"ROOKERY-SENTINEL-OUTSIDE-THE-MEDIA-DIR";
 async fn media_paths_never_reach_outside_the_media_dir() {
     let app = spawn_app().await;
     let alice = app.signup("alice_at").await;
-    let form = multipart::Form::new().text("content", "one real photo").part("files", file_part(PNG, "a.png", "image/png"));
+    let form =
+        multipart::Form::new().text("content", "one real photo").part("files", file_part(PNG, "a.png", "image/png"));
     let (status, tweet) = app.multipart(Method::POST, "/api/tweets/", Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::CREATED, "{tweet}");
     let real = app.media_path(tweet["photo_urls"][0].as_str().expect("a URL"));
@@ -139,19 +140,40 @@ async fn snapshot(app: &TestApp, v: &Victim) -> Value {
 fn owner_only_writes(v: &Victim) -> Vec<(Method, String, Option<Value>, StatusCode)> {
     vec![
         (Method::DELETE, format!("/api/tweets/{}/", v.tweet_id), None, StatusCode::FORBIDDEN),
-        (Method::PUT, format!("/api/comments/{}/", v.comment_id), Some(json!({"content": "hijacked"})), StatusCode::FORBIDDEN),
+        (
+            Method::PUT,
+            format!("/api/comments/{}/", v.comment_id),
+            Some(json!({"content": "hijacked"})),
+            StatusCode::FORBIDDEN,
+        ),
         (Method::DELETE, format!("/api/comments/{}/", v.comment_id), None, StatusCode::FORBIDDEN),
-        (Method::PUT, v.profile_path.clone(), Some(json!({"nickname": "hijacked", "avatar": null})), StatusCode::FORBIDDEN),
+        (
+            Method::PUT,
+            v.profile_path.clone(),
+            Some(json!({"nickname": "hijacked", "avatar": null})),
+            StatusCode::FORBIDDEN,
+        ),
         (Method::PATCH, v.profile_path.clone(), Some(json!({"avatar": null})), StatusCode::FORBIDDEN),
-        (Method::PUT, format!("/api/notifications/{}/", v.notification_id), Some(json!({"unread": false})), StatusCode::NOT_FOUND),
+        (
+            Method::PUT,
+            format!("/api/notifications/{}/", v.notification_id),
+            Some(json!({"unread": false})),
+            StatusCode::NOT_FOUND,
+        ),
         // Acting on one's own: another user marks or cancels only their own (nothing).
         (Method::POST, "/api/notifications/mark-all-as-read/".into(), Some(json!({})), StatusCode::OK),
-        (Method::POST, "/api/likes/cancel/".into(), Some(json!({"content_type": "tweet", "object_id": v.tweet_id})), StatusCode::OK),
+        (
+            Method::POST,
+            "/api/likes/cancel/".into(),
+            Some(json!({"content_type": "tweet", "object_id": v.tweet_id})),
+            StatusCode::OK,
+        ),
     ]
 }
 
 async fn avatar_upload(app: &TestApp, v: &Victim, token: &str) -> (StatusCode, Value) {
-    let form = multipart::Form::new().text("nickname", "hijacked").part("avatar", file_part(GIF, "evil.gif", "image/gif"));
+    let form =
+        multipart::Form::new().text("nickname", "hijacked").part("avatar", file_part(GIF, "evil.gif", "image/gif"));
     app.multipart(Method::PUT, &v.profile_path, Some(token), form).await
 }
 
@@ -165,7 +187,10 @@ async fn bad_tokens_and_other_users_tokens_change_nothing_of_the_victims() {
     let secret = &app.config.token_keys;
     let now = rookery_origin::ids::now_micros() / 1_000_000;
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
-    let forged = token::sign(&rookery_shared::keys::KeyRing::single("not the server's secret"), &Claims { user_id: rookery_shared::ids::UserId(v.alice.id), ..claims });
+    let forged = token::sign(
+        &rookery_shared::keys::KeyRing::single("not the server's secret"),
+        &Claims { user_id: rookery_shared::ids::UserId(v.alice.id), ..claims },
+    );
     let expired = token::sign(secret, &Claims { issued_at: now - 7200, expires_at: now - 1, ..claims });
     // Mallory's signature on a payload changed to name Alice.
     let tampered = {
@@ -175,7 +200,9 @@ async fn bad_tokens_and_other_users_tokens_change_nothing_of_the_victims() {
         format!("{payload}.{signature}")
     };
     let revoked = {
-        let (_, login) = app.post("/api/accounts/login/", None, json!({"username": "mallory_at", "password": "correct horse"})).await;
+        let (_, login) = app
+            .post("/api/accounts/login/", None, json!({"username": "mallory_at", "password": "correct horse"}))
+            .await;
         let token = login["token"].as_str().expect("a token").to_owned();
         let (status, _) = app.post("/api/accounts/logout/", Some(&token), json!({})).await;
         assert_eq!(status, StatusCode::OK);
@@ -199,7 +226,9 @@ async fn bad_tokens_and_other_users_tokens_change_nothing_of_the_victims() {
         let (status, reply) = app.request(method.clone(), &path, Some(&mallory.token), body).await;
         assert_eq!(status, expected, "mallory {method} {path}: {reply}");
         match expected {
-            StatusCode::FORBIDDEN => assert_eq!(reply, json!({"detail": "You do not have permission to access this object"})),
+            StatusCode::FORBIDDEN => {
+                assert_eq!(reply, json!({"detail": "You do not have permission to access this object"}))
+            }
             StatusCode::NOT_FOUND => assert_eq!(reply, json!({"detail": "Not found."})),
             _ => assert!(reply["marked_count"] == 0 || reply["deleted"] == 0, "mallory {path}: {reply}"),
         }
@@ -245,7 +274,8 @@ async fn one_users_flood_leaves_another_users_requests_alone_at_the_origin() {
     let done = Arc::new(AtomicBool::new(false));
     let mut flood = tokio::task::JoinSet::new();
     for _ in 0..CONNECTIONS {
-        let (client, url, token, done) = (app.client.clone(), format!("{}{path}", app.address), mallory.token.clone(), done.clone());
+        let (client, url, token, done) =
+            (app.client.clone(), format!("{}{path}", app.address), mallory.token.clone(), done.clone());
         flood.spawn(async move {
             let mut statuses = Vec::new();
             while statuses.len() < AT_LEAST / CONNECTIONS || !done.load(Ordering::SeqCst) {
@@ -257,8 +287,13 @@ async fn one_users_flood_leaves_another_users_requests_alone_at_the_origin() {
     }
     let during = ordinary_reads(&app, &alice, &path, 15).await;
     done.store(true, Ordering::SeqCst);
-    let flooded: Vec<StatusCode> =
-        flood.join_all().await.into_iter().flatten().map(|status| status.expect("the origin answers every flood request")).collect();
+    let flooded: Vec<StatusCode> = flood
+        .join_all()
+        .await
+        .into_iter()
+        .flatten()
+        .map(|status| status.expect("the origin answers every flood request"))
+        .collect();
     let sent = flooded.len();
     let limited = flooded.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     let ok = flooded.iter().filter(|s| **s == StatusCode::OK).count();

@@ -33,8 +33,20 @@ const BAD_SEGMENTS: &[&str] = &[
 
 /// Query or body ids, written as they would appear in a query string.
 const BAD_QUERY_IDS: &[&str] = &[
-    "", "-1", "0", "9007199254740993", "9223372036854775808", "18446744073709551615", "18446744073709551616", "1e30", "1.5",
-    "abc", "%00", "1%00", "NaN", "-9223372036854775809",
+    "",
+    "-1",
+    "0",
+    "9007199254740993",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e30",
+    "1.5",
+    "abc",
+    "%00",
+    "1%00",
+    "NaN",
+    "-9223372036854775809",
 ];
 
 fn assert_envelope(status: StatusCode, body: &Value, what: &str) {
@@ -150,15 +162,31 @@ async fn bad_ids_in_query_parameters_and_bodies_are_400_or_404() {
         }
     }
     let detail = app.tweet_detail(tweet_id, None).await;
-    assert_eq!((detail["comments_count"].clone(), detail["likes_count"].clone()), (json!(1), json!(0)), "nothing was created");
+    assert_eq!(
+        (detail["comments_count"].clone(), detail["likes_count"].clone()),
+        (json!(1), json!(0)),
+        "nothing was created"
+    );
 }
 
 /// `created_at__lt/__gt` and `cursor` values that are garbage, tampered or at the edges of time.
 fn bad_positions(tweet_id: u64) -> Vec<String> {
     let mut positions: Vec<String> = [
-        "", "-1", "now", "NaN", "1e30", "%00", "99999999999999999999", "-9223372036854775809", "2026-02-30T00:00:00Z",
-        "2026-11-27T25:00:00Z", "2026-11-27T21:05:36.123456789123Z", "+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z",
-        "2026-11-27T21:05:36%2B99:00", "%27%20OR%201%3D1",
+        "",
+        "-1",
+        "now",
+        "NaN",
+        "1e30",
+        "%00",
+        "99999999999999999999",
+        "-9223372036854775809",
+        "2026-02-30T00:00:00Z",
+        "2026-11-27T25:00:00Z",
+        "2026-11-27T21:05:36.123456789123Z",
+        "+10000-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00Z",
+        "2026-11-27T21:05:36%2B99:00",
+        "%27%20OR%201%3D1",
     ]
     .iter()
     .map(|s| format!("created_at__lt={s}"))
@@ -210,9 +238,12 @@ async fn times_at_the_edges_of_the_range_still_mean_before_and_after() {
     let app = spawn_app().await;
     let (alice, tweet_id, _) = setup(&app).await;
     let base = format!("/api/tweets/?user_id={}", alice.id);
-    let ids = |body: &Value| body["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect::<Vec<_>>();
+    let ids = |body: &Value| {
+        body["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect::<Vec<_>>()
+    };
     // 4505366852970497000 µs is just past 2^52 ms after the id epoch, where a shifted id would wrap.
-    for far_future in ["9223372036854775807", "9999-12-31T23:59:59.999999Z", "4000000000000000", "4505366852970497000"] {
+    for far_future in ["9223372036854775807", "9999-12-31T23:59:59.999999Z", "4000000000000000", "4505366852970497000"]
+    {
         for (list, token) in [(base.clone(), None), ("/api/newsfeeds/?x=1".to_owned(), Some(alice.token.as_str()))] {
             let (status, body) = app.get(&format!("{list}&created_at__lt={far_future}"), token).await;
             assert_eq!(status, StatusCode::OK, "{body}");

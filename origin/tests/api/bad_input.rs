@@ -37,7 +37,8 @@ async fn writers(app: &TestApp, alice: &Account) -> Vec<(reqwest::Method, String
 
 /// A JSON object with `value` (raw bytes, as the JSON text of a value) in every field a writer reads.
 fn every_field(value: &[u8]) -> Vec<u8> {
-    let fields = ["content", "tweet_id", "content_type", "object_id", "nickname", "unread", "username", "email", "password"];
+    let fields =
+        ["content", "tweet_id", "content_type", "object_id", "nickname", "unread", "username", "email", "password"];
     let mut body = b"{".to_vec();
     for (n, field) in fields.iter().enumerate() {
         if n > 0 {
@@ -58,7 +59,13 @@ async fn rows(app: &TestApp, table: &str) -> i64 {
     count
 }
 
-async fn send_bytes(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn send_bytes(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let response = app
         .client
         .request(method, format!("{}{path}", app.address))
@@ -112,7 +119,8 @@ async fn bodies_over_the_limit_are_413_with_or_without_a_declared_length() {
     let alice = app.signup("alice_bi").await;
     let writers = writers(&app, &alice).await;
     let tweets_before = rows(&app, "tweets").await;
-    let big = json!({"content": "x".repeat(app.config.max_body_bytes), "username": "alice_bi", "password": "correct horse"});
+    let big =
+        json!({"content": "x".repeat(app.config.max_body_bytes), "username": "alice_bi", "password": "correct horse"});
     for (method, path) in &writers {
         let (status, body) = send_bytes(&app, method.clone(), path, &alice.token, big.to_string().into_bytes()).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}: {body}");
@@ -124,7 +132,8 @@ async fn bodies_over_the_limit_are_413_with_or_without_a_declared_length() {
         "POST /api/tweets/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
         alice.token
     );
-    let plan = BodyPlan::Chunked { prefix: b"{\"content\": \"".to_vec(), fill: b'a', total: 8 << 20, suffix: b"\"}".to_vec() };
+    let plan =
+        BodyPlan::Chunked { prefix: b"{\"content\": \"".to_vec(), fill: b'a', total: 8 << 20, suffix: b"\"}".to_vec() };
     let reply = exchange(app.port(), &head, plan, Duration::from_secs(30)).await;
     assert_eq!(reply.status, Some(413), "{reply:?}");
     assert_eq!(reply.body, json!({"success": false, "message": TOO_LARGE}));
@@ -186,7 +195,13 @@ async fn a_huge_text_field_in_a_multipart_is_413_and_leaves_nothing() {
         prefix: format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n").into_bytes(),
         fill: b'a',
         total: text,
-        suffix: [format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n\r\n").as_bytes(), PNG, format!("\r\n--{boundary}--\r\n").as_bytes()].concat(),
+        suffix: [
+            format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n\r\n")
+                .as_bytes(),
+            PNG,
+            format!("\r\n--{boundary}--\r\n").as_bytes(),
+        ]
+        .concat(),
     };
     let reply = exchange(app.port(), &head, plan, Duration::from_secs(60)).await;
     assert_eq!(reply.status, Some(413), "{reply:?}");
@@ -208,22 +223,34 @@ async fn stalled_and_dribbled_bodies_are_cut_off_with_408() {
     let alice = app.signup("alice_bi").await;
     let boundary = "xSlowBoundary";
     let cases = [
-        ("stalled JSON", slow_head(&alice.token, "/api/tweets/", "application/json", 100), BodyPlan::Dribble {
-            prefix: b"{\"content\": \"".to_vec(),
-            bytes: 0,
-            every: Duration::ZERO,
-        }),
-        ("dribbled JSON", slow_head(&alice.token, "/api/comments/", "application/json", 10_000), BodyPlan::Dribble {
-            prefix: b"{\"tweet_id\": 1, \"content\": \"".to_vec(),
-            bytes: 200,
-            every: Duration::from_millis(100),
-        }),
-        ("dribbled multipart", slow_head(&alice.token, "/api/tweets/", &format!("multipart/form-data; boundary={boundary}"), 100_000), BodyPlan::Dribble {
-            prefix: multipart_prefix(boundary, "a photo that never ends"),
-            bytes: 200,
-            every: Duration::from_millis(100),
-        }),
-        ("headers only", slow_head(&alice.token, "/api/likes/", "application/json", 50), BodyPlan::Dribble { prefix: Vec::new(), bytes: 0, every: Duration::ZERO }),
+        (
+            "stalled JSON",
+            slow_head(&alice.token, "/api/tweets/", "application/json", 100),
+            BodyPlan::Dribble { prefix: b"{\"content\": \"".to_vec(), bytes: 0, every: Duration::ZERO },
+        ),
+        (
+            "dribbled JSON",
+            slow_head(&alice.token, "/api/comments/", "application/json", 10_000),
+            BodyPlan::Dribble {
+                prefix: b"{\"tweet_id\": 1, \"content\": \"".to_vec(),
+                bytes: 200,
+                every: Duration::from_millis(100),
+            },
+        ),
+        (
+            "dribbled multipart",
+            slow_head(&alice.token, "/api/tweets/", &format!("multipart/form-data; boundary={boundary}"), 100_000),
+            BodyPlan::Dribble {
+                prefix: multipart_prefix(boundary, "a photo that never ends"),
+                bytes: 200,
+                every: Duration::from_millis(100),
+            },
+        ),
+        (
+            "headers only",
+            slow_head(&alice.token, "/api/likes/", "application/json", 50),
+            BodyPlan::Dribble { prefix: Vec::new(), bytes: 0, every: Duration::ZERO },
+        ),
     ];
     for (what, head, plan) in cases {
         // The guard is far above the 1 s limit: it only tells "cut off" from "held forever".
@@ -235,7 +262,10 @@ async fn stalled_and_dribbled_bodies_are_cut_off_with_408() {
     assert!(app.media_files().is_empty());
     // Cut-off requests are counted like any other.
     let metrics = app.metrics_text().await;
-    assert!(metrics.contains(r#"rookery_http_requests_total{method="POST",route="/api/tweets",status="408"} 2"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"rookery_http_requests_total{method="POST",route="/api/tweets",status="408"} 2"#),
+        "{metrics}"
+    );
     // The origin is still serving.
     let (status, _) = app.get("/api/accounts/login_status/", Some(&alice.token)).await;
     assert_eq!(status, StatusCode::OK);

@@ -49,7 +49,11 @@ async fn comment_lifecycle_and_counts_everywhere() {
     // Update: content only; other fields are ignored.
     let path = format!("/api/comments/{}/", first["id"]);
     let (status, updated) = app
-        .put(&path, Some(&bob.token), json!({"content": "edited", "tweet_id": 1, "user_id": alice.id, "likes_count": 99}))
+        .put(
+            &path,
+            Some(&bob.token),
+            json!({"content": "edited", "tweet_id": 1, "user_id": alice.id, "likes_count": 99}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["content"], "edited");
@@ -82,18 +86,24 @@ async fn comment_input_errors() {
     insta::assert_json_snapshot!("missing_tweet_id_and_content", body);
     let (_, body) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id})).await;
     assert_eq!(body, json!({"success": false, "message": "missing content in request"}));
-    let (status, body) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "  "})).await;
+    let (status, body) =
+        app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "  "})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("blank_content", body);
-    let (status, body) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "x".repeat(141)})).await;
+    let (status, body) =
+        app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "x".repeat(141)})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("content_too_long", body);
-    let (status, _) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "🐦".repeat(140)})).await;
+    let (status, _) = app
+        .post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "🐦".repeat(140)}))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": 12345, "content": "hello"})).await;
+    let (status, body) =
+        app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": 12345, "content": "hello"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("unknown_tweet", body);
-    let (status, body) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": "abc", "content": "hello"})).await;
+    let (status, body) =
+        app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": "abc", "content": "hello"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["tweet_id"][0], "A valid integer is required.");
     let (status, body) = app.post("/api/comments/", None, json!({"tweet_id": tweet_id, "content": "hello"})).await;
@@ -109,7 +119,8 @@ async fn comment_input_errors() {
     assert_eq!(body, json!({"comments": []}));
 
     let comment = app.comment(&alice, tweet_id, "mine").await;
-    let (status, body) = app.put(&format!("/api/comments/{}/", comment["id"]), Some(&alice.token), json!({"content": ""})).await;
+    let (status, body) =
+        app.put(&format!("/api/comments/{}/", comment["id"]), Some(&alice.token), json!({"content": ""})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["content"][0], "This field may not be blank.");
     let (status, body) = app.put(&format!("/api/comments/{}/", comment["id"]), Some(&alice.token), json!({})).await;
@@ -162,15 +173,17 @@ async fn deleting_a_tweet_deletes_its_comments_and_likes() {
     assert_eq!(status, StatusCode::OK);
     let (_, list) = app.get(&format!("/api/comments/?tweet_id={tweet_id}"), None).await;
     assert_eq!(list, json!({"comments": []}));
-    let (status, body) = app.post("/api/likes/", Some(&bob.token), json!({"content_type": "comment", "object_id": comment_id})).await;
+    let (status, body) =
+        app.post("/api/likes/", Some(&bob.token), json!({"content_type": "comment", "object_id": comment_id})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the comment is gone: {body}");
     let (status, _) = app.put(&format!("/api/comments/{comment_id}/"), Some(&bob.token), json!({"content": "x"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
-    let (likes, comments): (i64, i64) = sqlx::query_as("SELECT (SELECT COUNT(*) FROM likes), (SELECT COUNT(*) FROM comments)")
-        .fetch_one(&db)
-        .await
-        .expect("counts");
+    let (likes, comments): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM likes), (SELECT COUNT(*) FROM comments)")
+            .fetch_one(&db)
+            .await
+            .expect("counts");
     assert_eq!((likes, comments), (0, 0), "no rows are left behind");
     db.close().await;
 }

@@ -78,7 +78,8 @@ async fn a_captured_assertion_is_worthless_for_another_body_or_query() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
 
     let (_, tweets) = app.get(&format!("/api/tweets/?user_id={}", alice.id), Some(&alice.token)).await;
-    let contents: Vec<&str> = tweets["results"].as_array().expect("results").iter().filter_map(|t| t["content"].as_str()).collect();
+    let contents: Vec<&str> =
+        tweets["results"].as_array().expect("results").iter().filter_map(|t| t["content"].as_str()).collect();
     assert_eq!(contents, ["what alice wrote"]);
 }
 
@@ -89,7 +90,8 @@ async fn queries_are_signed_too() {
     let target = Target { method: "GET", path: "/api/accounts/login_status/", query: Some("lang=en") };
     let header = assertion(&app, &alice, b"").encode(&app.config.edge_keys, target);
     let login_status = |query: &'static str| {
-        let request = app.client.get(format!("{}/api/accounts/login_status/?{query}", app.address)).header(HEADER, &header);
+        let request =
+            app.client.get(format!("{}/api/accounts/login_status/?{query}", app.address)).header(HEADER, &header);
         async move { request.send().await.expect("an answer").json::<serde_json::Value>().await.expect("json") }
     };
     assert_eq!(login_status("lang=en").await["user"]["id"], alice.id);
@@ -111,13 +113,15 @@ async fn keys_still_listed_keep_working_and_others_do_not() {
     assert_eq!(body["user"]["id"], alice.id);
 
     // One signed with a key the origin does not list (dropped after the rotation) is refused.
-    let dropped = token::sign(&KeyRing::parse("t0:a-key-dropped-long-ago-a-key-dropped-long-ago").expect("a ring"), &claims);
+    let dropped =
+        token::sign(&KeyRing::parse("t0:a-key-dropped-long-ago-a-key-dropped-long-ago").expect("a ring"), &claims);
     let (status, _) = app.get("/api/accounts/login_status/", Some(&dropped)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Edge assertions: the old edge key still verifies, an unlisted one does not.
     let status_of = |keys: KeyRing| {
-        let header = assertion(&app, &alice, b"").encode(&keys, Target { method: "GET", path: "/api/accounts/login_status", query: None });
+        let header = assertion(&app, &alice, b"")
+            .encode(&keys, Target { method: "GET", path: "/api/accounts/login_status", query: None });
         let request = app.client.get(format!("{}/api/accounts/login_status/", app.address)).header(HEADER, header);
         async move { request.send().await.expect("an answer").json::<serde_json::Value>().await.expect("json") }
     };

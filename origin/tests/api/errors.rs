@@ -28,7 +28,10 @@ async fn wrong_field_types_are_400_envelope() {
     let (status, body) = app.post("/api/accounts/login/", None, json!({"username": 5, "password": ["x"]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // The body is sent with its keys in order (`password` first): the first wrong value is reported.
-    assert_eq!(body, json!({"success": false, "message": "Please check input", "errors": {"password": ["Not a valid string."]}}));
+    assert_eq!(
+        body,
+        json!({"success": false, "message": "Please check input", "errors": {"password": ["Not a valid string."]}})
+    );
 }
 
 /// Every wrong value is named by its field, in the contract's words; no type name, parser phrase or
@@ -38,16 +41,41 @@ async fn wrong_values_name_their_field_in_the_contracts_words() {
     let app = spawn_app().await;
     let alice = app.signup("alice_wv").await;
     let tweet = app.post_tweet(&alice, "something to like").await["id"].as_u64().expect("id");
-    let invalid = |field: &str, why: &str| json!({"success": false, "message": "Please check input", "errors": {field: [why]}});
+    let invalid =
+        |field: &str, why: &str| json!({"success": false, "message": "Please check input", "errors": {field: [why]}});
     let cases = [
-        ("/api/likes/", json!({"content_type": "tweet", "object_id": -1}), invalid("object_id", "A valid integer is required.")),
-        ("/api/likes/", json!({"content_type": "tweet", "object_id": 1.5}), invalid("object_id", "A valid integer is required.")),
-        ("/api/likes/", json!({"content_type": "tweet", "object_id": [tweet]}), invalid("object_id", "A valid integer is required.")),
-        ("/api/likes/cancel/", json!({"content_type": "tweet", "object_id": -1}), invalid("object_id", "A valid integer is required.")),
-        ("/api/comments/", json!({"tweet_id": {"id": tweet}, "content": "hello"}), invalid("tweet_id", "A valid integer is required.")),
+        (
+            "/api/likes/",
+            json!({"content_type": "tweet", "object_id": -1}),
+            invalid("object_id", "A valid integer is required."),
+        ),
+        (
+            "/api/likes/",
+            json!({"content_type": "tweet", "object_id": 1.5}),
+            invalid("object_id", "A valid integer is required."),
+        ),
+        (
+            "/api/likes/",
+            json!({"content_type": "tweet", "object_id": [tweet]}),
+            invalid("object_id", "A valid integer is required."),
+        ),
+        (
+            "/api/likes/cancel/",
+            json!({"content_type": "tweet", "object_id": -1}),
+            invalid("object_id", "A valid integer is required."),
+        ),
+        (
+            "/api/comments/",
+            json!({"tweet_id": {"id": tweet}, "content": "hello"}),
+            invalid("tweet_id", "A valid integer is required."),
+        ),
         ("/api/tweets/", json!({"content": 123456}), invalid("content", "Not a valid string.")),
         ("/api/tweets/", json!([1, 2, 3]), invalid("non_field_errors", "Invalid data. Expected a dictionary.")),
-        (&format!("/api/friendships/{}/follow/", alice.id), json!({}), invalid("message", "You can not follow yourself.")),
+        (
+            &format!("/api/friendships/{}/follow/", alice.id),
+            json!({}),
+            invalid("message", "You can not follow yourself."),
+        ),
     ];
     for (path, body, expected) in cases {
         let (status, answer) = app.post(path, Some(&alice.token), body.clone()).await;
@@ -59,7 +87,8 @@ async fn wrong_values_name_their_field_in_the_contracts_words() {
     let bob = app.signup("bobby_wv").await;
     app.comment(&bob, tweet, "so alice gets a notification").await;
     let id = app.settle_notifications(&alice, 1).await["results"][0]["id"].as_u64().expect("an id");
-    let (status, answer) = app.put(&format!("/api/notifications/{id}/"), Some(&alice.token), json!({"unread": 2})).await;
+    let (status, answer) =
+        app.put(&format!("/api/notifications/{id}/"), Some(&alice.token), json!({"unread": 2})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(answer, invalid("unread", "Must be a valid boolean."));
 
@@ -76,7 +105,11 @@ async fn wrong_values_name_their_field_in_the_contracts_words() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let answer: serde_json::Value = response.json().await.expect("json");
     assert_eq!(answer, invalid("content", "This field may be given only once."));
-    assert_eq!(app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await, [tweet], "nothing refused was stored");
+    assert_eq!(
+        app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await,
+        [tweet],
+        "nothing refused was stored"
+    );
 }
 
 #[tokio::test]

@@ -26,8 +26,8 @@ use rookery_origin::{
     },
     friendships,
     ids::{created_at_of, IdGenerator},
-    ops::dead_letters,
     newsfeed::timeline::{self, Kind},
+    ops::dead_letters,
     outbox,
     worker::Worker,
     Config,
@@ -81,15 +81,18 @@ impl Fanout {
     async fn follow(&self, follower: UserId, followee: UserId) {
         let id = self.ids.next();
         let mut tx = self.db.begin().await.expect("a transaction");
-        assert!(friendships::store::insert(&mut tx, id, follower, followee, created_at_of(id)).await.expect("a follow"));
+        assert!(friendships::store::insert(&mut tx, id, follower, followee, created_at_of(id))
+            .await
+            .expect("a follow"));
         tx.commit().await.expect("commit");
     }
 
     /// Gives `user` an (empty, complete) home timeline, as a first read would.
     async fn open_home(&self, user: UserId) {
-        let built = timeline::rebuild(&self.redis, Kind::Home, user, self.app.config.timeline_cap, || async { Ok(Vec::new()) })
-            .await
-            .expect("a rebuild");
+        let built =
+            timeline::rebuild(&self.redis, Kind::Home, user, self.app.config.timeline_cap, || async { Ok(Vec::new()) })
+                .await
+                .expect("a rebuild");
         assert!(built.is_some(), "no concurrent rebuild");
     }
 
@@ -157,9 +160,7 @@ impl Fanout {
 }
 
 fn metric_value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or(0.0)
+    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
 }
 
 /// Polls `check` every 50 ms until it holds or [`PATIENCE`] runs out.
@@ -191,7 +192,13 @@ async fn amqp_channel(config: &Config) -> Channel {
 
 async fn publish(channel: &Channel, queue: &str, body: &[u8]) {
     let confirm = channel
-        .basic_publish("", queue, BasicPublishOptions { mandatory: true, ..Default::default() }, body, BasicProperties::default().with_delivery_mode(2))
+        .basic_publish(
+            "",
+            queue,
+            BasicPublishOptions { mandatory: true, ..Default::default() },
+            body,
+            BasicProperties::default().with_delivery_mode(2),
+        )
         .await
         .expect("a publish");
     assert!(confirm.await.expect("a confirm").is_ack());
@@ -213,7 +220,8 @@ async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
     // Two followers a page, so three followers take two delivery batches.
     let f = fanout_app(|c| c.fanout_batch_size = 2).await;
     let author = f.user("author").await;
-    let (ann, bob, cat, stranger) = (f.user("ann").await, f.user("bob").await, f.user("cat").await, f.user("stranger").await);
+    let (ann, bob, cat, stranger) =
+        (f.user("ann").await, f.user("bob").await, f.user("cat").await, f.user("stranger").await);
     for follower in [ann, bob, cat] {
         f.follow(follower, author).await;
     }
@@ -222,8 +230,13 @@ async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
     }
 
     let tweet = f.tweet(author).await;
-    assert!(eventually(|| async { f.home_has(ann, tweet).await && f.home_has(bob, tweet).await }).await, "the tweet never reached ann and bob");
-    assert!(eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await);
+    assert!(
+        eventually(|| async { f.home_has(ann, tweet).await && f.home_has(bob, tweet).await }).await,
+        "the tweet never reached ann and bob"
+    );
+    assert!(
+        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await
+    );
     assert_eq!(f.metric(r#"rookery_fanout_deliveries_total{action="add"}"#).await, 3.0);
     assert_eq!(f.metric(r#"rookery_events_published_total{topic="tweet.created"}"#).await, 1.0);
     // A timeline that did not exist is left for its next read to rebuild, not started half-empty.
@@ -233,7 +246,10 @@ async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
     assert_eq!(f.home(ann).await.as_ref(), Some(&expected), "marker plus the tweet, once");
 
     f.delete_tweet(author, tweet).await;
-    assert!(eventually(|| async { !f.home_has(ann, tweet).await && !f.home_has(bob, tweet).await }).await, "the tweet was never retracted");
+    assert!(
+        eventually(|| async { !f.home_has(ann, tweet).await && !f.home_has(bob, tweet).await }).await,
+        "the tweet was never retracted"
+    );
     assert_eq!(f.home(ann).await, Some(["0".to_owned()].into()));
     assert_eq!(f.metric(r#"rookery_fanout_plans_total{outcome="pushed"}"#).await, 2.0);
     f.assert_drained().await;
@@ -257,12 +273,21 @@ async fn a_delivery_batch_applied_twice_leaves_the_tweet_once() {
         .await
         .expect("a tweet");
 
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann, bob] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch {
+        tweet_id: tweet,
+        author_id: None,
+        action: Action::Add,
+        followers: vec![ann, bob],
+    })
+    .expect("json");
     let channel = amqp_channel(&f.app.config).await;
     publish(&channel, &f.names.deliver, &batch).await;
     publish(&channel, &f.names.deliver, &batch).await;
 
-    assert!(eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await, "both copies applied");
+    assert!(
+        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await,
+        "both copies applied"
+    );
     let expected: BTreeSet<String> = ["0".to_owned(), tweet.0.to_string()].into();
     for reader in [ann, bob] {
         assert_eq!(f.home(reader).await.as_ref(), Some(&expected));
@@ -287,7 +312,8 @@ async fn poison_messages_land_in_the_dead_letter_queue() {
     publish(&channel, &f.names.deliver, br#"{"tweet_id": "nope"}"#).await;
 
     assert!(
-        eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 2 }).await,
+        eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 2 })
+            .await,
         "both poison messages dead-lettered"
     );
     let dead: BTreeSet<Vec<u8>> = drain_queue(&channel, &f.names.dead).await.into_iter().collect();
@@ -315,10 +341,18 @@ async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
         .await
         .expect("a tweet");
     let channel = amqp_channel(&f.app.config).await;
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch {
+        tweet_id: tweet,
+        author_id: None,
+        action: Action::Add,
+        followers: vec![ann],
+    })
+    .expect("json");
     publish(&channel, &f.names.deliver, &batch).await;
 
-    let dead_lettered = eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 1 }).await;
+    let dead_lettered =
+        eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 1 })
+            .await;
     assert!(dead_lettered, "the failing batch was never dead-lettered");
     assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![batch]);
     let redeliveries = f.metric(&format!(r#"rookery_redeliveries_total{{queue="{}"}}"#, f.names.deliver)).await;
@@ -340,23 +374,41 @@ async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
     // A poison message, dead-lettered by the handler (the broker records the queue it died in) ...
     publish(&channel, &f.names.deliver, b"{broken").await;
     // ... and a good batch that died while Redis was away, as the broker would have left it.
-    let batch = serde_json::to_vec(&DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann] }).expect("json");
+    let batch = serde_json::to_vec(&DeliveryBatch {
+        tweet_id: tweet,
+        author_id: None,
+        action: Action::Add,
+        followers: vec![ann],
+    })
+    .expect("json");
     let mut headers = FieldTable::default();
     headers.insert("x-first-death-queue".into(), AMQPValue::LongString(f.names.deliver.clone().into()));
     let properties = BasicProperties::default().with_delivery_mode(2).with_headers(headers);
-    let confirm = channel.basic_publish(&f.names.dead, "", BasicPublishOptions::default(), &batch, properties).await.expect("a publish");
+    let confirm = channel
+        .basic_publish(&f.names.dead, "", BasicPublishOptions::default(), &batch, properties)
+        .await
+        .expect("a publish");
     assert!(confirm.await.expect("a confirm").is_ack());
     let config = &f.app.config;
-    assert!(eventually(|| async { dead_letters::count(config).await.expect("a count") == 2 }).await, "two dead letters");
+    assert!(
+        eventually(|| async { dead_letters::count(config).await.expect("a count") == 2 }).await,
+        "two dead letters"
+    );
     assert!(!f.home_has(ann, tweet).await);
 
     let outcome = dead_letters::replay(config).await.expect("a replay");
     assert_eq!(outcome, dead_letters::Replayed { replayed: 2, kept: 0 });
     assert!(eventually(|| async { f.home_has(ann, tweet).await }).await, "the replayed batch was not delivered");
     let rejected = format!(r#"rookery_dead_lettered_total{{queue="{}"}}"#, f.names.deliver);
-    assert!(eventually(|| async { f.metric(&rejected).await == 2.0 }).await, "the poison message was not handled again");
+    assert!(
+        eventually(|| async { f.metric(&rejected).await == 2.0 }).await,
+        "the poison message was not handled again"
+    );
     // The handler counts the rejection before the broker has moved the message.
-    assert!(eventually(|| async { dead_letters::count(config).await.expect("a count") == 1 }).await, "the poison message is dead again");
+    assert!(
+        eventually(|| async { dead_letters::count(config).await.expect("a count") == 1 }).await,
+        "the poison message is dead again"
+    );
     assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![b"{broken".to_vec()]);
     f.assert_drained().await;
 }
@@ -373,7 +425,10 @@ async fn authors_above_the_threshold_are_not_pushed_but_their_deletions_are() {
     }
 
     let tweet = f.tweet(star).await;
-    assert!(eventually(|| async { f.metric(r#"rookery_fanout_plans_total{outcome="pulled"}"#).await == 1.0 }).await, "the event was never planned");
+    assert!(
+        eventually(|| async { f.metric(r#"rookery_fanout_plans_total{outcome="pulled"}"#).await == 1.0 }).await,
+        "the event was never planned"
+    );
     for fan in fans {
         assert!(!f.home_has(fan, tweet).await, "pushed although above the threshold");
     }
@@ -436,7 +491,10 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
         tweets.push(f.tweet(author).await);
     }
     // Nothing can leave the outbox now; the relay reports the backlog.
-    assert!(eventually(|| async { f.metric("rookery_outbox_backlog").await == 5.0 }).await, "backlog gauge never showed the 5 rows");
+    assert!(
+        eventually(|| async { f.metric("rookery_outbox_backlog").await == 5.0 }).await,
+        "backlog gauge never showed the 5 rows"
+    );
     assert_eq!(f.outbox_rows().await, 5);
     for fan in fans {
         assert_eq!(f.home(fan).await.map(|m| m.len()), Some(2), "only the marker and the first tweet");
@@ -445,7 +503,10 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
     drop(stopped);
     let expected: BTreeSet<String> = tweets.iter().map(|t| t.0.to_string()).chain(["0".to_owned()]).collect();
     for fan in fans {
-        assert!(eventually(|| async { f.home(fan).await.as_ref() == Some(&expected) }).await, "not every tweet arrived after the restart");
+        assert!(
+            eventually(|| async { f.home(fan).await.as_ref() == Some(&expected) }).await,
+            "not every tweet arrived after the restart"
+        );
     }
     assert_eq!(f.outbox_rows().await, 0);
     f.assert_drained().await;
@@ -463,7 +524,10 @@ async fn origin_worker_runs_the_fanout_alone_and_stops_cleanly() {
     let tweet = f.tweet(author).await;
     // Relayed by the server, but nobody plans it yet.
     let channel = amqp_channel(&f.app.config).await;
-    assert!(eventually(|| async { topology::ready_messages(&channel, &f.names.plan).await.expect("the plan queue") == 1 }).await);
+    assert!(
+        eventually(|| async { topology::ready_messages(&channel, &f.names.plan).await.expect("the plan queue") == 1 })
+            .await
+    );
     assert!(!f.home_has(ann, tweet).await);
 
     let worker = Worker::build(f.app.config.clone()).await.expect("the worker builds");
@@ -499,11 +563,12 @@ async fn teardown_is_not_blocked_by_a_transaction_left_open() {
     dropped.join().expect("the teardown did not panic");
     assert!(tx.rollback().await.is_err(), "the connection was ended");
     let server = MySqlPool::connect(&config.server_url().expect("a server URL")).await.expect("the server");
-    let left: Option<String> = sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
-        .bind(config.database_name().expect("a name"))
-        .fetch_optional(&server)
-        .await
-        .expect("a query");
+    let left: Option<String> =
+        sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+            .bind(config.database_name().expect("a name"))
+            .fetch_optional(&server)
+            .await
+            .expect("a query");
     assert_eq!(left, None);
 }
 
@@ -525,13 +590,24 @@ async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
         .execute(&f.db)
         .await
         .expect("a tweet");
-    let (status, body) = f.app.post(&format!("/api/friendships/{}/unfollow/", author.id), Some(&reader.token), serde_json::json!({})).await;
+    let (status, body) = f
+        .app
+        .post(&format!("/api/friendships/{}/unfollow/", author.id), Some(&reader.token), serde_json::json!({}))
+        .await;
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
 
-    let in_flight = DeliveryBatch { tweet_id: tweet, author_id: Some(UserId(author.id)), action: Action::Add, followers: vec![UserId(reader.id)] };
+    let in_flight = DeliveryBatch {
+        tweet_id: tweet,
+        author_id: Some(UserId(author.id)),
+        action: Action::Add,
+        followers: vec![UserId(reader.id)],
+    };
     let channel = amqp_channel(&f.app.config).await;
     publish(&channel, &f.names.deliver, &serde_json::to_vec(&in_flight).expect("json")).await;
-    assert!(eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 1.0 }).await, "the batch was applied");
+    assert!(
+        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 1.0 }).await,
+        "the batch was applied"
+    );
     let home = f.home(UserId(reader.id)).await.expect("the reader's home timeline");
     assert!(!home.contains(&tweet.0.to_string()), "the unfollowed author's tweet came back: {home:?}");
     assert!(f.app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await.is_empty());
@@ -546,8 +622,16 @@ async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
         .execute(&f.db)
         .await
         .expect("a tweet");
-    let delivery = DeliveryBatch { tweet_id: next, author_id: Some(UserId(author.id)), action: Action::Add, followers: vec![UserId(reader.id)] };
+    let delivery = DeliveryBatch {
+        tweet_id: next,
+        author_id: Some(UserId(author.id)),
+        action: Action::Add,
+        followers: vec![UserId(reader.id)],
+    };
     publish(&channel, &f.names.deliver, &serde_json::to_vec(&delivery).expect("json")).await;
-    assert!(eventually(|| async { f.home_has(UserId(reader.id), next).await }).await, "a delivery after following again");
+    assert!(
+        eventually(|| async { f.home_has(UserId(reader.id), next).await }).await,
+        "a delivery after following again"
+    );
     f.assert_drained().await;
 }

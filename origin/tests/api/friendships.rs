@@ -19,7 +19,8 @@ async fn follow_returns_the_followee_and_rejects_repeats_self_and_unknown() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("already_followed", body);
 
-    let (status, body) = app.post(&format!("/api/friendships/{}/follow/", alice.id), Some(&alice.token), json!({})).await;
+    let (status, body) =
+        app.post(&format!("/api/friendships/{}/follow/", alice.id), Some(&alice.token), json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["success"], false);
 
@@ -42,7 +43,8 @@ async fn unfollow_reports_whether_a_follow_existed() {
     let (_, body) = app.post(&path, Some(&alice.token), json!({})).await;
     assert_eq!(body, json!({"success": true, "deleted": 0}));
 
-    let (status, body) = app.post(&format!("/api/friendships/{}/unfollow/", alice.id), Some(&alice.token), json!({})).await;
+    let (status, body) =
+        app.post(&format!("/api/friendships/{}/unfollow/", alice.id), Some(&alice.token), json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("unfollow_self", body);
     let (status, _) = app.post("/api/friendships/424242/unfollow/", Some(&alice.token), json!({})).await;
@@ -80,7 +82,12 @@ async fn lists_are_newest_first_with_has_followed_for_the_requester() {
     assert!(anonymous["results"].as_array().expect("results").iter().all(|i| i["has_followed"] == false));
 
     let (_, followings) = app.get(&format!("/api/friendships/{}/followings/", viewer.id), None).await;
-    let ids: Vec<u64> = followings["results"].as_array().expect("results").iter().map(|i| i["user"]["id"].as_u64().expect("id")).collect();
+    let ids: Vec<u64> = followings["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|i| i["user"]["id"].as_u64().expect("id"))
+        .collect();
     assert_eq!(ids, vec![fans[3].id, fans[24].id]);
     assert_eq!(followings["has_next_page"], false);
 }

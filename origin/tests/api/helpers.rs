@@ -38,7 +38,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 impl TestApp {
     /// Sends a request and returns the status and the body parsed as JSON (`Value::Null` if it is not JSON).
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -58,7 +64,8 @@ impl TestApp {
 
     /// `GET path` on the admin listener.
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self.client.get(format!("{}{path}", self.admin_address)).send().await.expect("the admin listener answers");
+        let response =
+            self.client.get(format!("{}{path}", self.admin_address)).send().await.expect("the admin listener answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -100,7 +107,8 @@ impl TestApp {
     }
 
     pub async fn follow(&self, follower: &Account, followee: &Account) {
-        let (status, body) = self.post(&format!("/api/friendships/{}/follow/", followee.id), Some(&follower.token), json!({})).await;
+        let (status, body) =
+            self.post(&format!("/api/friendships/{}/follow/", followee.id), Some(&follower.token), json!({})).await;
         assert_eq!(status, StatusCode::CREATED, "{} follows {}: {body}", follower.username, followee.username);
     }
 

@@ -46,7 +46,10 @@ async fn liking_a_tweet_is_idempotent_and_counted_everywhere() {
     assert_eq!((fed["likes_count"].clone(), fed["has_liked"].clone()), (json!(1), json!(false)));
     assert_eq!(app.unlike(&alice, "tweet", tweet_id).await, 1);
     let detail = app.tweet_detail(tweet_id, Some(&alice)).await;
-    assert_eq!((detail["likes_count"].clone(), detail["has_liked"].clone(), detail["likes"].clone()), (json!(0), json!(false), json!([])));
+    assert_eq!(
+        (detail["likes_count"].clone(), detail["has_liked"].clone(), detail["likes"].clone()),
+        (json!(0), json!(false), json!([]))
+    );
 }
 
 #[tokio::test]
@@ -60,16 +63,29 @@ async fn liking_a_comment_counts_on_the_comment() {
     app.like(&bob, "comment", comment_id).await;
 
     let (_, list) = app.get(&format!("/api/comments/?tweet_id={tweet_id}"), Some(&bob.token)).await;
-    assert_eq!((list["comments"][0]["likes_count"].clone(), list["comments"][0]["has_liked"].clone()), (json!(1), json!(true)));
+    assert_eq!(
+        (list["comments"][0]["likes_count"].clone(), list["comments"][0]["has_liked"].clone()),
+        (json!(1), json!(true))
+    );
     let (_, list) = app.get(&format!("/api/comments/?tweet_id={tweet_id}"), None).await;
     assert_eq!(list["comments"][0]["has_liked"], false);
     let detail = app.tweet_detail(tweet_id, Some(&bob)).await;
-    assert_eq!((detail["comments"][0]["likes_count"].clone(), detail["comments"][0]["has_liked"].clone()), (json!(1), json!(true)));
-    assert_eq!((detail["likes_count"].clone(), detail["has_liked"].clone()), (json!(0), json!(false)), "the tweet is not liked");
+    assert_eq!(
+        (detail["comments"][0]["likes_count"].clone(), detail["comments"][0]["has_liked"].clone()),
+        (json!(1), json!(true))
+    );
+    assert_eq!(
+        (detail["likes_count"].clone(), detail["has_liked"].clone()),
+        (json!(0), json!(false)),
+        "the tweet is not liked"
+    );
 
     assert_eq!(app.unlike(&bob, "comment", comment_id).await, 1);
     let detail = app.tweet_detail(tweet_id, Some(&bob)).await;
-    assert_eq!((detail["comments"][0]["likes_count"].clone(), detail["comments"][0]["has_liked"].clone()), (json!(0), json!(false)));
+    assert_eq!(
+        (detail["comments"][0]["likes_count"].clone(), detail["comments"][0]["has_liked"].clone()),
+        (json!(0), json!(false))
+    );
 }
 
 #[tokio::test]
@@ -87,16 +103,21 @@ async fn like_input_errors() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(body["detail"], "Authentication credentials were not provided.");
     }
-    let (status, body) = app.post("/api/likes/", Some(&alice.token), json!({"content_type": "user", "object_id": tweet_id})).await;
+    let (status, body) =
+        app.post("/api/likes/", Some(&alice.token), json!({"content_type": "user", "object_id": tweet_id})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("bad_content_type", body);
-    let (status, body) = app.post("/api/likes/", Some(&alice.token), json!({"content_type": "tweet", "object_id": 12345})).await;
+    let (status, body) =
+        app.post("/api/likes/", Some(&alice.token), json!({"content_type": "tweet", "object_id": 12345})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("unknown_object", body);
-    let (status, body) = app.post("/api/likes/cancel/", Some(&alice.token), json!({"content_type": "comment", "object_id": tweet_id})).await;
+    let (status, body) = app
+        .post("/api/likes/cancel/", Some(&alice.token), json!({"content_type": "comment", "object_id": tweet_id}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a tweet id is no comment");
     assert_eq!(body["errors"]["object_id"][0], "Object does not exist.");
-    let (status, body) = app.post("/api/likes/", Some(&alice.token), json!({"content_type": "tweet", "object_id": "x"})).await;
+    let (status, body) =
+        app.post("/api/likes/", Some(&alice.token), json!({"content_type": "tweet", "object_id": "x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["object_id"][0], "A valid integer is required.");
     // Form bodies carry the id as text.
@@ -159,15 +180,26 @@ async fn concurrent_likes_and_cancels_keep_the_exact_count() {
 #[tokio::test]
 async fn a_stale_cache_fill_cannot_follow_an_invalidation() {
     let app = spawn_app().await;
-    let redis = rookery_origin::cache::Redis::new(&app.config.redis_url, &app.config.redis_prefix).expect("a Redis URL");
+    let redis =
+        rookery_origin::cache::Redis::new(&app.config.redis_url, &app.config.redis_prefix).expect("a Redis URL");
     let key = redis.key("tweet:1");
     redis.fill_json(&[(key.clone(), json!({"likes_count": 1}))], 60).await;
-    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![Some(json!({"likes_count": 1}))]);
+    assert_eq!(
+        redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await,
+        vec![Some(json!({"likes_count": 1}))]
+    );
     // A writer commits likes_count = 2 and invalidates; a reader that loaded 1 before the commit fills late.
     redis.invalidate(std::slice::from_ref(&key)).await.expect("invalidated");
     redis.fill_json(&[(key.clone(), json!({"likes_count": 1}))], 60).await;
-    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![None], "the stale row stays out");
+    assert_eq!(
+        redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await,
+        vec![None],
+        "the stale row stays out"
+    );
     redis.delete(std::slice::from_ref(&key)).await.expect("deleted");
     redis.fill_json(&[(key.clone(), json!({"likes_count": 2}))], 60).await;
-    assert_eq!(redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await, vec![Some(json!({"likes_count": 2}))]);
+    assert_eq!(
+        redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await,
+        vec![Some(json!({"likes_count": 2}))]
+    );
 }

@@ -8,7 +8,8 @@ use rookery_origin::media::service::{NOT_AN_IMAGE, TOO_MANY_PIXELS};
 use serde_json::{json, Value};
 
 use self::fixtures::{
-    animated_gif, contains, decode, encode, graphic, jpeg_markers, jpeg_with_gps_exif, photo, png_claiming, CAMERA_SERIAL, LATITUDE,
+    animated_gif, contains, decode, encode, graphic, jpeg_markers, jpeg_with_gps_exif, photo, png_claiming,
+    CAMERA_SERIAL, LATITUDE,
 };
 use crate::{
     helpers::{spawn_app, spawn_app_with, Account, TestApp},
@@ -34,10 +35,18 @@ async fn a_tweet_with_four_kinds_of_photo_in_order() {
     let (status, tweet) = app.multipart(Method::POST, "/api/tweets/", Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::CREATED, "{tweet}");
     assert_eq!(tweet["content"], "four photos, one tweet");
-    let urls: Vec<String> = tweet["photo_urls"].as_array().expect("photo_urls").iter().map(|u| u.as_str().expect("a URL").to_owned()).collect();
+    let urls: Vec<String> = tweet["photo_urls"]
+        .as_array()
+        .expect("photo_urls")
+        .iter()
+        .map(|u| u.as_str().expect("a URL").to_owned())
+        .collect();
     assert_eq!(urls.len(), 4);
     for (url, ext) in urls.iter().zip(["jpg", "png", "gif", "webp"]) {
-        assert!(url.starts_with(&format!("{}/media/photos/", app.config.public_url)) && url.ends_with(&format!(".{ext}")), "{url}");
+        assert!(
+            url.starts_with(&format!("{}/media/photos/", app.config.public_url)) && url.ends_with(&format!(".{ext}")),
+            "{url}"
+        );
     }
     let id = tweet["id"].as_u64().expect("id");
     assert_eq!(app.tweet_detail(id, None).await["photo_urls"], json!(urls));
@@ -122,12 +131,16 @@ async fn the_size_cap_is_configurable() {
     let alice = app.signup("alice_m").await;
     let mut big = PNG.to_vec();
     big.resize(1025, 0);
-    let form = multipart::Form::new().text("content", "a photo too large").part("files", file_part(&big, "big.png", "image/png"));
+    let form = multipart::Form::new()
+        .text("content", "a photo too large")
+        .part("files", file_part(&big, "big.png", "image/png"));
     let (status, body) = app.multipart(Method::POST, "/api/tweets/", Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("file_too_large", body);
     big.truncate(1024);
-    let form = multipart::Form::new().text("content", "a photo at the cap").part("files", file_part(&big, "big.png", "image/png"));
+    let form = multipart::Form::new()
+        .text("content", "a photo at the cap")
+        .part("files", file_part(&big, "big.png", "image/png"));
     let (status, _) = app.multipart(Method::POST, "/api/tweets/", Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::CREATED);
 }
@@ -160,10 +173,12 @@ async fn bad_multipart_and_bad_keys_never_500() {
         .expect("answer");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // JSON bodies keep the ordinary size limit on the upload route.
-    let (status, _) = app.post("/api/tweets/", Some(&alice.token), json!({"content": "x".repeat(app.config.max_body_bytes)})).await;
+    let (status, _) =
+        app.post("/api/tweets/", Some(&alice.token), json!({"content": "x".repeat(app.config.max_body_bytes)})).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // Anonymous uploads are refused before anything is read.
-    let form = multipart::Form::new().text("content", "anonymous photos").part("files", file_part(PNG, "a.png", "image/png"));
+    let form =
+        multipart::Form::new().text("content", "anonymous photos").part("files", file_part(PNG, "a.png", "image/png"));
     let (status, _) = app.multipart(Method::POST, "/api/tweets/", None, form).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(app.media_files().is_empty());
@@ -201,14 +216,19 @@ async fn exif_with_gps_and_a_camera_serial_never_reaches_a_reader() {
     let (status, profile) = app.put_avatar(&alice, &upload).await;
     assert_eq!(status, StatusCode::OK, "{profile}");
 
-    for url in [tweet["photo_urls"][0].as_str().expect("a photo URL"), profile["avatar"].as_str().expect("an avatar URL")] {
+    for url in
+        [tweet["photo_urls"][0].as_str().expect("a photo URL"), profile["avatar"].as_str().expect("an avatar URL")]
+    {
         assert!(url.ends_with(".jpg"), "{url}");
         let (mime, served) = app.fetch_media(url).await;
         assert_eq!(mime, "image/jpeg");
         let (format, image) = decode(&served);
         assert_eq!((format, image.dimensions()), (ImageFormat::Jpeg, (64, 48)), "{url}");
         let markers = jpeg_markers(&served);
-        assert!(!markers.contains(&0xE1) && !markers.contains(&0xE2) && !markers.contains(&0xFE), "{url}: {markers:02X?}");
+        assert!(
+            !markers.contains(&0xE1) && !markers.contains(&0xE2) && !markers.contains(&0xFE),
+            "{url}: {markers:02X?}"
+        );
         assert!(!contains(&served, b"Exif"), "{url}: an Exif block");
         assert!(!contains(&served, CAMERA_SERIAL), "{url}: the camera serial");
         assert!(!contains(&served, &LATITUDE), "{url}: the GPS latitude");
@@ -327,7 +347,8 @@ async fn png_webp_and_gif_keep_their_format_and_their_pixels() {
     assert_eq!(status, StatusCode::OK, "{profile}");
     let (mime, served) = app.fetch_media(profile["avatar"].as_str().expect("an avatar URL")).await;
     assert_eq!(mime, "image/gif");
-    let frames = GifDecoder::new(std::io::Cursor::new(served)).expect("a GIF").into_frames().collect_frames().expect("frames");
+    let frames =
+        GifDecoder::new(std::io::Cursor::new(served)).expect("a GIF").into_frames().collect_frames().expect("frames");
     assert_eq!(frames.len(), 1);
     assert!(frames[0].buffer().pixels().all(|pixel| pixel.0 == [255, 0, 0, 255]), "the first frame, red");
 }

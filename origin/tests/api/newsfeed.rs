@@ -24,7 +24,8 @@ async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
 /// Deletes every Redis key of this test (its own prefix only).
 async fn flush_redis(app: &TestApp) {
     let mut conn = redis(app).await;
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
     if !keys.is_empty() {
         let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
     }
@@ -83,7 +84,8 @@ async fn follow_backfills_and_unfollow_removes() {
     let own = app.post_tweet(&reader, "reader's own tweet").await["id"].as_u64().expect("id");
     let mut earlier = Vec::new();
     for i in 0..3 {
-        earlier.push(app.post_tweet(&writer, &format!("written before the follow {i}")).await["id"].as_u64().expect("id"));
+        earlier
+            .push(app.post_tweet(&writer, &format!("written before the follow {i}")).await["id"].as_u64().expect("id"));
     }
     assert_eq!(feed_ids(&app, &reader).await, vec![own]);
 
@@ -92,7 +94,8 @@ async fn follow_backfills_and_unfollow_removes() {
     expected.push(own);
     assert_eq!(feed_ids(&app, &reader).await, expected, "backfilled at once");
 
-    let (status, _) = app.post(&format!("/api/friendships/{}/unfollow/", writer.id), Some(&reader.token), json!({})).await;
+    let (status, _) =
+        app.post(&format!("/api/friendships/{}/unfollow/", writer.id), Some(&reader.token), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(feed_ids(&app, &reader).await, vec![own], "removed at once");
 }
@@ -115,7 +118,8 @@ async fn deleted_tweets_leave_every_feed() {
     let retracted = app
         .eventually(10, || async {
             let mut conn = redis(&app).await;
-            let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
+            let score: Option<f64> =
+                redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
             score.is_none()
         })
         .await;
@@ -137,15 +141,29 @@ async fn feed_pages_through_45_items_with_every_parameter() {
         posted.push(app.post_tweet(author, &format!("feed item number {i}")).await);
     }
     let newest_first: Vec<u64> = posted.iter().rev().map(|t| t["id"].as_u64().expect("id")).collect();
-    assert!(app.eventually(10, || async { feed_ids(&app, &reader).await == newest_first }).await, "every item once, newest first");
+    assert!(
+        app.eventually(10, || async { feed_ids(&app, &reader).await == newest_first }).await,
+        "every item once, newest first"
+    );
 
     let pivot = posted[20]["created_at"].as_str().expect("created_at");
     let newer = app.feed(&reader, &format!("created_at__gt={pivot}")).await;
-    let expected: Vec<u64> = posted.iter().rev().filter(|t| t["created_at"].as_str() > Some(pivot)).map(|t| t["id"].as_u64().expect("id")).collect();
+    let expected: Vec<u64> = posted
+        .iter()
+        .rev()
+        .filter(|t| t["created_at"].as_str() > Some(pivot))
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
     assert_eq!(ids(&newer), expected);
     assert_eq!(newer["has_next_page"], false);
     let older = app.feed(&reader, &format!("created_at__lt={pivot}")).await;
-    let expected: Vec<u64> = posted.iter().rev().filter(|t| t["created_at"].as_str() < Some(pivot)).take(20).map(|t| t["id"].as_u64().expect("id")).collect();
+    let expected: Vec<u64> = posted
+        .iter()
+        .rev()
+        .filter(|t| t["created_at"].as_str() < Some(pivot))
+        .take(20)
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
     assert_eq!(ids(&older), expected);
 }
 

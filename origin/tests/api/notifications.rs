@@ -1,12 +1,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use rookery_origin::{
-    events::Event,
-    ids::IdGenerator,
-    notifications::verb::Verb,
-    outbox,
-};
+use rookery_origin::{events::Event, ids::IdGenerator, notifications::verb::Verb, outbox};
 use rookery_shared::{
     ids::{NotificationId, UserId},
     notifications::TargetType,
@@ -45,7 +40,11 @@ async fn who_is_told_about_what() {
             assert_eq!(n["actor"], json!({"id": bob.id, "username": "bobby_n", "nickname": null, "avatar_url": null}));
             assert_eq!(n["unread"], true);
             assert!(n["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
-            (n["verb"].as_str().unwrap_or_default().to_owned(), n["target_type"].as_str().unwrap_or_default().to_owned(), n["target_id"].as_u64().unwrap_or_default())
+            (
+                n["verb"].as_str().unwrap_or_default().to_owned(),
+                n["target_type"].as_str().unwrap_or_default().to_owned(),
+                n["target_id"].as_u64().unwrap_or_default(),
+            )
         })
         .collect();
     assert_eq!(
@@ -104,7 +103,8 @@ async fn numbered_pages_unread_filter_and_marking() {
     // Mark one read, then unread again, then read.
     let newest = first["results"][0]["id"].as_u64().expect("id");
     let path = format!("/api/notifications/{newest}/");
-    let (status, body) = app.put(&path, Some(&alice.token), json!({"unread": false, "verb": "ignored", "actor": 1})).await;
+    let (status, body) =
+        app.put(&path, Some(&alice.token), json!({"unread": false, "verb": "ignored", "actor": 1})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["unread"], false);
     assert_eq!(body["verb"], "followed you");
@@ -194,9 +194,7 @@ async fn a_redelivered_request_creates_one_notification() {
         tx.commit().await.expect("committed");
     }
     app.settle_notifications(&alice, 1).await;
-    let drained = app
-        .eventually(10, || async { matches!(outbox::store::backlog(&db).await, Ok((0, _))) })
-        .await;
+    let drained = app.eventually(10, || async { matches!(outbox::store::backlog(&db).await, Ok((0, _))) }).await;
     assert!(drained, "the outbox is relayed");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.notifications(&alice, "").await["count"], 1);
@@ -224,7 +222,8 @@ async fn repeated_cycles_refresh_one_notification_instead_of_adding_more() {
         app.unlike(&bob, "tweet", tweet_id).await;
     }
     let page = app.settle_notifications(&alice, 2).await;
-    let verbs: Vec<&str> = page["results"].as_array().expect("results").iter().filter_map(|n| n["verb"].as_str()).collect();
+    let verbs: Vec<&str> =
+        page["results"].as_array().expect("results").iter().filter_map(|n| n["verb"].as_str()).collect();
     assert_eq!(verbs, ["liked your tweet", "followed you"], "newest first, once each");
     assert_eq!(app.unread_count(&alice).await, 2, "a refreshed notification is unread again");
 }

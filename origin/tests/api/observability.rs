@@ -58,7 +58,10 @@ async fn metrics_show_latency_by_status_cache_hits_and_fanout_lag() {
     assert_eq!(series("rookery_fanout_delivery_lag_seconds_count"), 1.0);
     assert!(series("rookery_fanout_delivery_lag_seconds_sum") < 30.0);
     let deliver = format!(r#"rookery_queue_depth{{queue="{}.fanout.deliver"}}"#, app.config.amqp_prefix);
-    assert!(app.eventually(10, || async { value(&metrics(&app).await, &deliver) == Some(0.0) }).await, "{deliver} never sampled");
+    assert!(
+        app.eventually(10, || async { value(&metrics(&app).await, &deliver) == Some(0.0) }).await,
+        "{deliver} never sampled"
+    );
 }
 
 /// An `origin serve` child process with its output collected line by line.
@@ -109,7 +112,9 @@ impl LoggedOrigin {
         let addr = tokio::task::spawn_blocking(move || address.recv_timeout(Duration::from_secs(60)))
             .await
             .expect("the wait")
-            .unwrap_or_else(|_| panic!("origin did not start:\n{}", origin.lines.lock().expect("the lines").join("\n")));
+            .unwrap_or_else(|_| {
+                panic!("origin did not start:\n{}", origin.lines.lock().expect("the lines").join("\n"))
+            });
         origin.address = format!("http://{addr}");
         origin
     }
@@ -149,7 +154,8 @@ fn request_id(line: &Value) -> Option<&str> {
 async fn json_logs_carry_request_ids_and_never_credentials() {
     let mut config = Config::for_tests();
     let tag = config.redis_prefix.trim_end_matches(':').to_owned();
-    let (token_secret, edge_secret) = (format!("token-secret-{tag}-0123456789abcdef"), format!("edge-secret-{tag}-0123456789abcdef"));
+    let (token_secret, edge_secret) =
+        (format!("token-secret-{tag}-0123456789abcdef"), format!("edge-secret-{tag}-0123456789abcdef"));
     config.token_keys = KeyRing::parse(&format!("t1:{token_secret}")).expect("a ring");
     config.edge_keys = KeyRing::parse(&format!("e1:{edge_secret}")).expect("a ring");
     let mut origin = LoggedOrigin::start(config.clone()).await;
@@ -171,7 +177,13 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
     let user_id = UserId(signup["user"]["id"].as_u64().expect("an id"));
 
     let wrong = json!({"username": username, "password": format!("{password}-wrong")});
-    let refused = client.post(url("/api/accounts/login/")).header("x-request-id", id("wrong")).json(&wrong).send().await.expect("login");
+    let refused = client
+        .post(url("/api/accounts/login/"))
+        .header("x-request-id", id("wrong"))
+        .json(&wrong)
+        .send()
+        .await
+        .expect("login");
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     let login: Value = client
         .post(url("/api/accounts/login/"))
@@ -194,7 +206,13 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
         .await
         .expect("tweet");
     assert_eq!(tweet.status(), StatusCode::CREATED);
-    let bad = client.get(url("/api/newsfeeds/")).header("x-request-id", id("badtoken")).bearer_auth(format!("{token}x")).send().await.expect("read");
+    let bad = client
+        .get(url("/api/newsfeeds/"))
+        .header("x-request-id", id("badtoken"))
+        .bearer_auth(format!("{token}x"))
+        .send()
+        .await
+        .expect("read");
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
 
     // Through the edge: the request id arrives in the header and in the signed assertion.
@@ -209,17 +227,39 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
     };
     let target = edge_assertion::Target { method: "GET", path, query: None };
     let signed = assertion.encode(&config.edge_keys, target);
-    let via_edge = client.get(url(path)).header(edge_assertion::HEADER, &signed).header("x-request-id", id("edge")).send().await.expect("status");
+    let via_edge = client
+        .get(url(path))
+        .header(edge_assertion::HEADER, &signed)
+        .header("x-request-id", id("edge"))
+        .send()
+        .await
+        .expect("status");
     assert_eq!(via_edge.status(), StatusCode::OK);
     let forged = assertion.encode(&KeyRing::single("not the edge secret"), target);
-    let ignored = client.get(url(path)).header(edge_assertion::HEADER, &forged).header("x-request-id", id("forged")).send().await.expect("status");
+    let ignored = client
+        .get(url(path))
+        .header(edge_assertion::HEADER, &forged)
+        .header("x-request-id", id("forged"))
+        .send()
+        .await
+        .expect("status");
     assert_eq!(ignored.status(), StatusCode::OK);
 
-    let logout = client.post(url("/api/accounts/logout/")).header("x-request-id", id("logout")).bearer_auth(&token).send().await.expect("logout");
+    let logout = client
+        .post(url("/api/accounts/logout/"))
+        .header("x-request-id", id("logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(logout.status(), StatusCode::OK);
 
     let db = sqlx::MySqlPool::connect(&config.database_url).await.expect("the test database");
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?").bind(user_id).fetch_one(&db).await.expect("the hash");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_one(&db)
+        .await
+        .expect("the hash");
     db.close().await;
     let lines = origin.stop();
     let output = lines.join("\n");
@@ -242,25 +282,36 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
     }
 
     // Every line is JSON; every line logged inside a request names its request id.
-    let events: Vec<Value> = lines.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"))).collect();
+    let events: Vec<Value> =
+        lines.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"))).collect();
     for event in &events {
         if event["spans"].as_array().is_some_and(|spans| spans.iter().any(|span| span["name"] == "request")) {
             assert!(request_id(event).is_some_and(|id| !id.is_empty()), "no request id: {event}");
         }
     }
     // Each request has its access line, with its status, under the id the caller (or the edge) sent.
-    for (step, status) in [("signup", 201), ("wrong", 400), ("login", 200), ("tweet", 201), ("badtoken", 401), ("edge", 200), ("forged", 200), ("logout", 200)] {
+    for (step, status) in [
+        ("signup", 201),
+        ("wrong", 400),
+        ("login", 200),
+        ("tweet", 201),
+        ("badtoken", 401),
+        ("edge", 200),
+        ("forged", 200),
+        ("logout", 200),
+    ] {
         let wanted = id(step);
-        let access = events
-            .iter()
-            .find(|event| request_id(event) == Some(wanted.as_str()) && event["message"] == "finished processing request");
+        let access = events.iter().find(|event| {
+            request_id(event) == Some(wanted.as_str()) && event["message"] == "finished processing request"
+        });
         let access = access.unwrap_or_else(|| panic!("no access line for {step}"));
         assert_eq!(access["status"], status, "{access}");
         assert_eq!(access["level"], "INFO");
     }
     // A warning raised deep inside a request is tied to it as well.
     assert!(
-        events.iter().any(|event| event["message"] == "ignoring an invalid edge assertion" && request_id(event) == Some(id("forged").as_str())),
+        events.iter().any(|event| event["message"] == "ignoring an invalid edge assertion"
+            && request_id(event) == Some(id("forged").as_str())),
         "the forged assertion's warning is not tied to its request"
     );
     // sqlx logged statements (so they were checked above), with placeholders for the values.

@@ -153,7 +153,8 @@ async fn every_operation_is_described_with_its_parameters_and_error_envelopes() 
             if let Some(body) = operation.get("requestBody") {
                 let content = body["content"].as_object().expect("request content");
                 assert!(
-                    content.contains_key("application/json") && content.contains_key("application/x-www-form-urlencoded"),
+                    content.contains_key("application/json")
+                        && content.contains_key("application/x-www-form-urlencoded"),
                     "{name}: bodies are JSON or form-urlencoded"
                 );
             }
@@ -161,7 +162,8 @@ async fn every_operation_is_described_with_its_parameters_and_error_envelopes() 
     }
     // Uploads are described as multipart with binary file parts.
     for (path, method, file_field) in [("/api/tweets/", "post", "files"), ("/api/profiles/{id}/", "put", "avatar")] {
-        let multipart = &document["paths"][path][method]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"];
+        let multipart =
+            &document["paths"][path][method]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"];
         let schema = multipart.as_str().and_then(|r| r.rsplit('/').next()).expect("a multipart body");
         let field = document["components"]["schemas"][schema]["properties"][file_field].to_string();
         assert!(field.contains("ImageFile"), "{path} {file_field}: {field}");

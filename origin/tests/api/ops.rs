@@ -36,7 +36,8 @@ async fn seed_builds_a_consistent_skewed_graph_and_working_tokens() {
     .expect("count");
     assert_eq!(mismatched, 0);
     // Skewed: the most followed user has far more followers than the average of 10.
-    let top: u32 = sqlx::query_scalar("SELECT MAX(followers_count) FROM user_stats").fetch_one(&state.db).await.expect("max");
+    let top: u32 =
+        sqlx::query_scalar("SELECT MAX(followers_count) FROM user_stats").fetch_one(&state.db).await.expect("max");
     assert!(top > 40, "{top}");
 
     let tokens = std::fs::read_to_string(&options.tokens_out).expect("tokens file");

@@ -33,7 +33,8 @@ async fn me_and_permissions() {
     let (status, body) = app.put(&path, Some(&mallory.token), json!({"nickname": "mallory"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     insta::assert_json_snapshot!("other_user_update", body);
-    let (status, _) = app.request(Method::PATCH, &path, Some(&mallory.token), Some(json!({"nickname": "mallory"}))).await;
+    let (status, _) =
+        app.request(Method::PATCH, &path, Some(&mallory.token), Some(json!({"nickname": "mallory"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = app.put("/api/profiles/12345/", Some(&alice.token), json!({"nickname": "nobody"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -95,11 +96,15 @@ async fn a_new_nickname_and_avatar_show_everywhere_at_once() {
 
     let profile_id = my_profile(&app, &alice).await["id"].as_u64().expect("id");
     let form = multipart::Form::new().text("nickname", "Alice").part("avatar", file_part(PNG, "me.png", "image/png"));
-    let (status, body) = app.multipart(Method::PUT, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
+    let (status, body) =
+        app.multipart(Method::PUT, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["nickname"], "Alice");
     let avatar = body["avatar"].as_str().expect("an avatar URL").to_owned();
-    assert!(avatar.starts_with(&format!("{}/media/avatars/", app.config.public_url)) && avatar.ends_with(".png"), "{avatar}");
+    assert!(
+        avatar.starts_with(&format!("{}/media/avatars/", app.config.public_url)) && avatar.ends_with(".png"),
+        "{avatar}"
+    );
     assert_eq!(my_profile(&app, &alice).await["avatar_url"], avatar);
 
     for user in places(&app, &alice, &bob, tweet_id).await {
@@ -116,7 +121,8 @@ async fn a_new_nickname_and_avatar_show_everywhere_at_once() {
 
     // A new avatar replaces the old file; an empty one clears it.
     let form = multipart::Form::new().part("avatar", file_part(GIF, "me.gif", "image/gif"));
-    let (status, body) = app.multipart(Method::PATCH, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
+    let (status, body) =
+        app.multipart(Method::PATCH, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["nickname"], "Alice", "left as it was");
     let gif = body["avatar"].as_str().expect("an avatar URL").to_owned();
@@ -126,11 +132,16 @@ async fn a_new_nickname_and_avatar_show_everywhere_at_once() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.tweet_detail(tweet_id, None).await["user"]["avatar_url"], gif);
 
-    let (status, body) = app.put(&format!("/api/profiles/{profile_id}/"), Some(&alice.token), json!({"avatar": null, "nickname": ""})).await;
+    let (status, body) = app
+        .put(&format!("/api/profiles/{profile_id}/"), Some(&alice.token), json!({"avatar": null, "nickname": ""}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"nickname": null, "avatar": null}));
     assert!(app.media_files().is_empty());
-    assert_eq!(app.tweet_detail(tweet_id, None).await["user"], json!({"id": alice.id, "username": "alice_p", "nickname": null, "avatar_url": null}));
+    assert_eq!(
+        app.tweet_detail(tweet_id, None).await["user"],
+        json!({"id": alice.id, "username": "alice_p", "nickname": null, "avatar_url": null})
+    );
 }
 
 #[tokio::test]
@@ -138,8 +149,11 @@ async fn a_rejected_avatar_changes_nothing() {
     let app = spawn_app().await;
     let alice = app.signup("alice_p").await;
     let profile_id = my_profile(&app, &alice).await["id"].as_u64().expect("id");
-    let form = multipart::Form::new().text("nickname", "Alice").part("avatar", file_part(b"just some text\n", "avatar.png", "image/png"));
-    let (status, body) = app.multipart(Method::PUT, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
+    let form = multipart::Form::new()
+        .text("nickname", "Alice")
+        .part("avatar", file_part(b"just some text\n", "avatar.png", "image/png"));
+    let (status, body) =
+        app.multipart(Method::PUT, &format!("/api/profiles/{profile_id}/"), Some(&alice.token), form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     insta::assert_json_snapshot!("avatar_not_an_image", body);
     assert!(app.media_files().is_empty());

@@ -65,7 +65,14 @@ async fn ip_limited_accounts_endpoint_refuses_the_fourth_request_in_a_second() {
     assert_limited(&refused, "3", "login_status");
 
     // Another endpoint is another budget.
-    let login = send(&app, Method::POST, "/api/accounts/login/", None, Some(json!({"username": "nobody_here", "password": "x"}))).await;
+    let login = send(
+        &app,
+        Method::POST,
+        "/api/accounts/login/",
+        None,
+        Some(json!({"username": "nobody_here", "password": "x"})),
+    )
+    .await;
     assert_eq!(login.status, StatusCode::BAD_REQUEST, "{}", login.body);
 
     // The window slides: a second later there is room again.
@@ -101,7 +108,10 @@ async fn tweets_are_limited_to_one_a_second_and_five_a_minute() {
     let other = app.signup("rl_other").await;
     let post = |token: String, n: u32| {
         let app = &app;
-        async move { send(app, Method::POST, "/api/tweets/", Some(&token), Some(json!({"content": format!("tweet number {n}")}))).await }
+        async move {
+            send(app, Method::POST, "/api/tweets/", Some(&token), Some(json!({"content": format!("tweet number {n}")})))
+                .await
+        }
     };
     for n in 0..5 {
         let reply = post(author.token.clone(), n).await;
@@ -129,7 +139,9 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
     let path = "/api/newsfeeds/";
     let (user_id, session_id) = session_of(&app, &alice.token);
     for _ in 0..8 {
-        let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()).expect("i64");
+        let now =
+            i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs())
+                .expect("i64");
         let assertion = EdgeAssertion {
             issued_at: now,
             user: Some((user_id.into(), session_id.into())),
@@ -140,7 +152,10 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
         let reply = app
             .client
             .get(format!("{}{path}", app.address))
-            .header(edge_assertion::HEADER, assertion.encode(&app.config.edge_keys, edge_assertion::Target { method: "GET", path, query: None }))
+            .header(
+                edge_assertion::HEADER,
+                assertion.encode(&app.config.edge_keys, edge_assertion::Target { method: "GET", path, query: None }),
+            )
             .send()
             .await
             .expect("an answer");

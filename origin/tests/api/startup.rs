@@ -32,7 +32,8 @@ fn without_rookery_env_the_development_secrets_are_refused() {
     assert!(!ok);
     assert!(stderr.contains("public development secret"), "{stderr}");
 
-    let (ok, stderr) = serve_with(&[("ROOKERY_ENV", "production"), ("TOKEN_SECRETS", "k1:short"), ("EDGE_SECRET", &"e".repeat(40))]);
+    let (ok, stderr) =
+        serve_with(&[("ROOKERY_ENV", "production"), ("TOKEN_SECRETS", "k1:short"), ("EDGE_SECRET", &"e".repeat(40))]);
     assert!(!ok);
     assert!(stderr.contains("shorter than 32 characters"), "{stderr}");
 
@@ -46,7 +47,10 @@ fn development_mode_and_real_secrets_get_past_the_configuration() {
     // Both reach the database step (and stop there, at the database name).
     for vars in [
         vec![("ROOKERY_ENV", "development".to_owned())],
-        vec![("TOKEN_SECRETS", format!("k2:{},k1:{}", "n".repeat(40), "o".repeat(40))), ("EDGE_SECRET", "e".repeat(40))],
+        vec![
+            ("TOKEN_SECRETS", format!("k2:{},k1:{}", "n".repeat(40), "o".repeat(40))),
+            ("EDGE_SECRET", "e".repeat(40)),
+        ],
     ] {
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (ok, stderr) = serve_with(&vars);

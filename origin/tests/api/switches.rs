@@ -7,7 +7,11 @@ use rookery_origin::{
     cache::Redis,
     newsfeed::timeline::{self, Kind},
     startup,
-    switches::{self, service::{in_rollout, CACHE_TTL}, Switches},
+    switches::{
+        self,
+        service::{in_rollout, CACHE_TTL},
+        Switches,
+    },
 };
 use rookery_shared::ids::UserId;
 
@@ -54,7 +58,11 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
 
     // Off: pushed to every follower like any author.
     let first = app.post_tweet(&star, "pushed while the switch is off").await["id"].as_u64().expect("id");
-    assert!(app.eventually(30, || async { planned(&app).await == (1.0, 0.0) }).await, "planned as pushed: {:?}", planned(&app).await);
+    assert!(
+        app.eventually(30, || async { planned(&app).await == (1.0, 0.0) }).await,
+        "planned as pushed: {:?}",
+        planned(&app).await
+    );
     for fan in &fans {
         assert!(app.eventually(30, || pushed_to(&app, fan, first)).await, "not pushed to {}", fan.username);
         assert_eq!(feed_ids(&app.feed(fan, "").await), vec![first], "shown once, though both pushed and merged");
@@ -64,7 +72,11 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
     ops.switches.set("fanout_hybrid", 100).await.expect("switched on");
     tokio::time::sleep(CACHE_TTL + Duration::from_millis(300)).await;
     let second = app.post_tweet(&star, "pulled once the switch is on").await["id"].as_u64().expect("id");
-    assert!(app.eventually(30, || async { planned(&app).await == (1.0, 1.0) }).await, "planned as pulled: {:?}", planned(&app).await);
+    assert!(
+        app.eventually(30, || async { planned(&app).await == (1.0, 1.0) }).await,
+        "planned as pulled: {:?}",
+        planned(&app).await
+    );
     for fan in &fans {
         assert!(!pushed_to(&app, fan, second).await, "pushed to {} although pulled", fan.username);
         // Both tweets still reach the feed: the first from the home timeline, the second merged at read time.
@@ -94,11 +106,19 @@ async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
     }
     let inside = stars.iter().filter(|star| in_rollout("fanout_hybrid", star.id, 50)).count();
     let expected = ((stars.len() - inside) as f64, inside as f64);
-    assert!(app.eventually(30, || async { planned(&app).await == expected }).await, "{:?} planned, {expected:?} expected", planned(&app).await);
+    assert!(
+        app.eventually(30, || async { planned(&app).await == expected }).await,
+        "{:?} planned, {expected:?} expected",
+        planned(&app).await
+    );
     for (star, tweet) in stars.iter().zip(&tweets) {
         let pulled = in_rollout("fanout_hybrid", star.id, 50);
         if !pulled {
-            assert!(app.eventually(30, || pushed_to(&app, &fans[0], *tweet)).await, "{} was outside the rollout", star.username);
+            assert!(
+                app.eventually(30, || pushed_to(&app, &fans[0], *tweet)).await,
+                "{} was outside the rollout",
+                star.username
+            );
         } else {
             assert!(!pushed_to(&app, &fans[0], *tweet).await, "{} was inside the rollout", star.username);
         }
@@ -152,8 +172,14 @@ async fn switch_commands_set_and_list() {
     assert!(ok);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("NAME") && lines[0].contains("PERCENT"), "{out}");
-    assert!(lines[1].starts_with("edge_feed_cache") && lines[1].contains("5 %") && lines[1].contains("not read"), "{out}");
-    assert!(lines[2].starts_with("fanout_hybrid") && lines[2].contains("25 %") && !lines[2].contains("default"), "{out}");
+    assert!(
+        lines[1].starts_with("edge_feed_cache") && lines[1].contains("5 %") && lines[1].contains("not read"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("fanout_hybrid") && lines[2].contains("25 %") && !lines[2].contains("default"),
+        "{out}"
+    );
 
     for bad in [["fanout_hybrid", "101"], ["fanout_hybrid", "-1"], ["Fanout Hybrid", "10"]] {
         let (ok, _, err) = origin(&app, &["switch", "set", "--", bad[0], bad[1]]);

@@ -71,11 +71,14 @@ async fn limits_count_characters_not_bytes_or_graphemes() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["content"][0], "Ensure this field has at least 6 characters.");
     let tweet_id = app.post_tweet(&alice, "a tweet to comment on").await["id"].as_u64().expect("id");
-    let (status, _) = app.post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "🐦".repeat(141)})).await;
+    let (status, _) = app
+        .post("/api/comments/", Some(&alice.token), json!({"tweet_id": tweet_id, "content": "🐦".repeat(141)}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, me) = app.get("/api/profiles/me/", Some(&alice.token)).await;
     let nickname = "👩🏽‍💻".repeat(50); // 4 characters each: 200 characters, 700 bytes.
-    let (status, body) = app.put(&format!("/api/profiles/{}/", me["id"]), Some(&alice.token), json!({"nickname": nickname})).await;
+    let (status, body) =
+        app.put(&format!("/api/profiles/{}/", me["id"]), Some(&alice.token), json!({"nickname": nickname})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["nickname"], nickname);
 }
@@ -115,11 +118,16 @@ async fn tricky_usernames_are_refused_with_400_and_find_no_one_at_login() {
         "𝕧𝕚𝕔𝕥𝕚𝕞_01",
     ] {
         let (status, body) = app
-            .post("/api/accounts/signup/", None, json!({"username": name, "email": "tricky@example.com", "password": "password1"}))
+            .post(
+                "/api/accounts/signup/",
+                None,
+                json!({"username": name, "email": "tricky@example.com", "password": "password1"}),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}: {body}");
         assert!(body["errors"]["username"].is_array(), "{name:?}: {body}");
-        let (status, body) = app.post("/api/accounts/login/", None, json!({"username": name, "password": "correct horse"})).await;
+        let (status, body) =
+            app.post("/api/accounts/login/", None, json!({"username": name, "password": "correct horse"})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{name:?}: {body}");
         assert_eq!(body["success"], false, "{name:?}: {body}");
         assert!(body.get("token").is_none(), "{name:?} logged in as someone: {body}");
@@ -146,11 +154,17 @@ async fn content_is_trimmed_and_control_characters_refused() {
         ("escape \u{1b}[2J clears screens", "Control characters are not allowed."),
         ("a bell \u{7} rings here", "Control characters are not allowed."),
     ] {
-        for (path, body) in [("/api/tweets/", json!({"content": text})), ("/api/comments/", json!({"tweet_id": id, "content": text}))] {
+        for (path, body) in
+            [("/api/tweets/", json!({"content": text})), ("/api/comments/", json!({"tweet_id": id, "content": text}))]
+        {
             let (status, answer) = app.post(path, Some(&alice.token), body).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {text:?}: {answer}");
             assert_eq!(answer["errors"]["content"], json!([why]), "{path} {text:?}");
         }
     }
-    assert_eq!(app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await, [id], "nothing refused was stored");
+    assert_eq!(
+        app.collect_ids(&format!("/api/tweets/?user_id={}", alice.id), None).await,
+        [id],
+        "nothing refused was stored"
+    );
 }

@@ -86,16 +86,29 @@ async fn list_pages_through_45_tweets_with_every_parameter() {
     let pivot = &posted[30];
     let at = pivot["created_at"].as_str().expect("created_at");
     let (_, newer) = app.get(&format!("{base}&created_at__gt={at}"), None).await;
-    let newer_ids: Vec<u64> = newer["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect();
-    let expected: Vec<u64> = posted.iter().rev().filter(|t| t["created_at"].as_str() > Some(at)).map(|t| t["id"].as_u64().expect("id")).collect();
+    let newer_ids: Vec<u64> =
+        newer["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect();
+    let expected: Vec<u64> = posted
+        .iter()
+        .rev()
+        .filter(|t| t["created_at"].as_str() > Some(at))
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
     assert_eq!(newer_ids, expected);
     assert_eq!(newer["has_next_page"], false);
     assert!(newer["next_cursor"].is_null());
 
     // created_at__lt: the newest 20 strictly older.
     let (_, older) = app.get(&format!("{base}&created_at__lt={at}"), None).await;
-    let older_ids: Vec<u64> = older["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect();
-    let expected: Vec<u64> = posted.iter().rev().filter(|t| t["created_at"].as_str() < Some(at)).take(20).map(|t| t["id"].as_u64().expect("id")).collect();
+    let older_ids: Vec<u64> =
+        older["results"].as_array().expect("results").iter().map(|t| t["id"].as_u64().expect("id")).collect();
+    let expected: Vec<u64> = posted
+        .iter()
+        .rev()
+        .filter(|t| t["created_at"].as_str() < Some(at))
+        .take(20)
+        .map(|t| t["id"].as_u64().expect("id"))
+        .collect();
     assert_eq!(older_ids, expected);
 
     // Both given: __gt wins.
@@ -126,7 +139,8 @@ async fn bad_pagination_parameters_are_400() {
 async fn concurrent_burst_is_paged_exactly_once() {
     let app = spawn_app().await;
     let alice = app.signup("alice_t").await;
-    let posts = (0..60).map(|i| app.post("/api/tweets/", Some(&alice.token), json!({"content": format!("burst tweet {i}")})));
+    let posts =
+        (0..60).map(|i| app.post("/api/tweets/", Some(&alice.token), json!({"content": format!("burst tweet {i}")})));
     let results = futures::future::join_all(posts).await;
     let mut ids: Vec<u64> = results
         .iter()
@@ -145,7 +159,13 @@ async fn concurrent_burst_is_paged_exactly_once() {
 #[tokio::test]
 async fn detail_of_unknown_or_malformed_ids_is_404() {
     let app = spawn_app().await;
-    for path in ["/api/tweets/12345/", "/api/tweets/abc/", "/api/tweets/-1/", "/api/tweets/99999999999999999999/", "/api/tweets/0/"] {
+    for path in [
+        "/api/tweets/12345/",
+        "/api/tweets/abc/",
+        "/api/tweets/-1/",
+        "/api/tweets/99999999999999999999/",
+        "/api/tweets/0/",
+    ] {
         let (status, body) = app.get(path, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(body, json!({"detail": "Not found."}));

@@ -58,11 +58,7 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
     }
     let mut targets = Vec::new();
     for user in users.iter().take(4) {
-        targets.push(
-            app.post_tweet(user, "a tweet to like").await["id"]
-                .as_u64()
-                .expect("an id"),
-        );
+        targets.push(app.post_tweet(user, "a tweet to like").await["id"].as_u64().expect("an id"));
     }
     let users = Arc::new(users);
     let targets = Arc::new(targets);
@@ -70,9 +66,8 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
     let port = app.address.rsplit(':').next().expect("a port").to_owned();
     // A write's latency on this machine and build, measured under the same concurrency, sets the window.
     let calibration = Instant::now();
-    let writes = users
-        .iter()
-        .map(|user| app.post("/api/tweets/", Some(&user.token), json!({"content": "calibrating"})));
+    let writes =
+        users.iter().map(|user| app.post("/api/tweets/", Some(&user.token), json!({"content": "calibrating"})));
     futures::future::join_all(writes).await;
     let latency = calibration.elapsed();
     println!("hang-ups: {CLIENTS} concurrent writes took {latency:.1?}");
@@ -90,11 +85,7 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
                     let (kind, path, body) = match n % 5 {
                         0 => {
                             let other = &users[(client + 1 + n / 5) % CLIENTS];
-                            (
-                                Kind::Follow(me.id, other.id),
-                                format!("/api/friendships/{}/follow/", other.id),
-                                json!({}),
-                            )
+                            (Kind::Follow(me.id, other.id), format!("/api/friendships/{}/follow/", other.id), json!({}))
                         }
                         1 => {
                             let target = targets[n / 5 % targets.len()];
@@ -141,14 +132,8 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
         answered.statuses
     );
     }
-    let answered = Arc::try_unwrap(answered)
-        .ok()
-        .expect("every client is done")
-        .into_inner();
-    assert!(
-        answered.hung_up > CLIENTS * WRITES_PER_CLIENT / 10,
-        "too few hang-ups to test anything"
-    );
+    let answered = Arc::try_unwrap(answered).ok().expect("every client is done").into_inner();
+    assert!(answered.hung_up > CLIENTS * WRITES_PER_CLIENT / 10, "too few hang-ups to test anything");
     assert!(!answered.tweets.is_empty(), "no write was answered at all");
     assert!(
         answered.statuses.keys().all(|status| matches!(status, 201 | 400)),
@@ -160,28 +145,13 @@ async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
     let probe_started = Instant::now();
     let probes = (0..32).map(|n| {
         let (app, user) = (&app, &users[n % CLIENTS]);
-        async move {
-            app.get(&format!("/api/friendships/{}/followers/", user.id), Some(&user.token))
-                .await
-                .0
-        }
+        async move { app.get(&format!("/api/friendships/{}/followers/", user.id), Some(&user.token)).await.0 }
     });
     let statuses = futures::future::join_all(probes).await;
-    println!(
-        "hang-ups: 32 concurrent MySQL reads afterwards answered in {:.1?}",
-        probe_started.elapsed()
-    );
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::OK),
-        "reads after the hang-ups: {statuses:?}"
-    );
-    let (status, body) = app
-        .post(
-            "/api/tweets/",
-            Some(&users[0].token),
-            json!({"content": "after the hang-ups"}),
-        )
-        .await;
+    println!("hang-ups: 32 concurrent MySQL reads afterwards answered in {:.1?}", probe_started.elapsed());
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "reads after the hang-ups: {statuses:?}");
+    let (status, body) =
+        app.post("/api/tweets/", Some(&users[0].token), json!({"content": "after the hang-ups"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, ready) = app.admin_get("/readyz").await;
     assert_eq!(status, StatusCode::OK, "{ready}");
@@ -208,18 +178,13 @@ async fn post_then_hang_up(
     body: &Value,
     hang_up_after: Duration,
 ) -> Option<(u16, Value)> {
-    let mut socket = TcpStream::connect(format!("127.0.0.1:{port}"))
-        .await
-        .expect("the origin accepts");
+    let mut socket = TcpStream::connect(format!("127.0.0.1:{port}")).await.expect("the origin accepts");
     let body = body.to_string();
     let request = format!(
         "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
-    socket
-        .write_all(request.as_bytes())
-        .await
-        .expect("the request is written");
+    socket.write_all(request.as_bytes()).await.expect("the request is written");
     let mut received = Vec::new();
     let read = tokio::time::timeout(hang_up_after, socket.read_to_end(&mut received)).await;
     socket.set_zero_linger().expect("SO_LINGER");
@@ -252,12 +217,7 @@ async fn assert_no_open_transaction(db: &mut MySqlConnection, app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut settled = false;
     while !settled && Instant::now() < deadline {
-        settled = sqlx::query_scalar::<_, i64>(query)
-            .bind(name)
-            .fetch_one(&mut *db)
-            .await
-            .expect("innodb_trx")
-            == 0;
+        settled = sqlx::query_scalar::<_, i64>(query).bind(name).fetch_one(&mut *db).await.expect("innodb_trx") == 0;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let open: Vec<(i64, String, Option<String>)> = sqlx::query_as(
@@ -318,23 +278,14 @@ async fn assert_fanout_clean(app: &TestApp, db: &mut MySqlConnection) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut drained = false;
     while !drained && Instant::now() < deadline {
-        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-            .fetch_one(&mut *db)
-            .await
-            .expect("a count");
-        let plan = topology::ready_messages(&channel, &names.plan)
-            .await
-            .expect("the plan queue");
-        let deliver = topology::ready_messages(&channel, &names.deliver)
-            .await
-            .expect("the deliver queue");
+        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *db).await.expect("a count");
+        let plan = topology::ready_messages(&channel, &names.plan).await.expect("the plan queue");
+        let deliver = topology::ready_messages(&channel, &names.deliver).await.expect("the deliver queue");
         drained = outbox == 0 && plan == 0 && deliver == 0;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(drained, "the outbox or the fanout queues did not drain");
-    let dead = topology::ready_messages(&channel, &names.dead)
-        .await
-        .expect("the dead-letter queue");
+    let dead = topology::ready_messages(&channel, &names.dead).await.expect("the dead-letter queue");
     assert_eq!(dead, 0, "messages were dead-lettered");
     let _ = connection.close(200, "checked").await;
 }

@@ -55,7 +55,8 @@ impl Load {
                 let answer = request(seq);
                 pending.push(tokio::spawn(async move {
                     let sent = Instant::now();
-                    let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, answer).await.unwrap_or((0, Value::Null));
+                    let (status, body) =
+                        tokio::time::timeout(REQUEST_TIMEOUT, answer).await.unwrap_or((0, Value::Null));
                     Sample { seq, sent, latency: sent.elapsed(), status, body }
                 }));
                 seq += 1;

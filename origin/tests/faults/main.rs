@@ -5,10 +5,10 @@
 //! [`services::exclusive`]) and every stopped service is started again when its guard drops, also when a
 //! test fails. Each prints its figures (run with `--nocapture`); `docs/reliability.md` records one run.
 
+mod hangups;
 #[allow(dead_code, reason = "the API tests' client; this suite uses part of it")]
 #[path = "../api/helpers.rs"]
 mod helpers;
-mod hangups;
 mod load;
 mod mysql;
 mod origin_killed;

@@ -26,9 +26,12 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
     let fan = app.signup("fan_bob").await;
     app.follow(&fan, &author).await;
     let first = app.post_tweet(&author, "before").await["id"].as_u64().expect("an id");
-    let (status, comment) = app.post("/api/comments/", Some(&fan.token), json!({"tweet_id": first, "content": "nice"})).await;
+    let (status, comment) =
+        app.post("/api/comments/", Some(&fan.token), json!({"tweet_id": first, "content": "nice"})).await;
     assert_eq!(status, StatusCode::CREATED, "{comment}");
-    assert!(app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [first] }).await);
+    assert!(
+        app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [first] }).await
+    );
 
     let outage = Stopped::stop(Service::MariaDb).await;
     let down_at = Instant::now();
@@ -41,8 +44,18 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
         (Method::POST, "/api/likes/".into(), Some(&fan.token), json!({"content_type": "tweet", "object_id": first})),
         (Method::POST, format!("/api/friendships/{}/unfollow/", author.id), Some(&fan.token), json!({})),
         (Method::DELETE, format!("/api/tweets/{first}/"), Some(&author.token), json!({})),
-        (Method::POST, "/api/accounts/signup/".into(), None, json!({"username": "during_cyd", "email": "cyd@example.com", "password": "correct horse"})),
-        (Method::POST, "/api/accounts/login/".into(), None, json!({"username": "author_ada", "password": "correct horse"})),
+        (
+            Method::POST,
+            "/api/accounts/signup/".into(),
+            None,
+            json!({"username": "during_cyd", "email": "cyd@example.com", "password": "correct horse"}),
+        ),
+        (
+            Method::POST,
+            "/api/accounts/login/".into(),
+            None,
+            json!({"username": "author_ada", "password": "correct horse"}),
+        ),
     ];
     let mut slow = 0;
     for (method, path, token, body) in &writes {
@@ -58,7 +71,9 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
     // The readiness probe found the server gone; after that only the breaker's probes wait (one a second).
     assert!(slow <= 2, "{slow} of {} writes waited for the pool instead of failing fast", writes.len());
     // Reads either come from Redis or get the same clear 503; never anything else.
-    for path in ["/api/newsfeeds/".to_owned(), format!("/api/tweets/{first}/"), format!("/api/tweets/?user_id={}", author.id)] {
+    for path in
+        ["/api/newsfeeds/".to_owned(), format!("/api/tweets/{first}/"), format!("/api/tweets/?user_id={}", author.id)]
+    {
         let (status, answer) = app.get(&path, Some(&fan.token)).await;
         println!("mysql down: GET {path} → {status}");
         assert!(matches!(status, StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE), "GET {path}: {status} {answer}");
@@ -69,7 +84,8 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
     println!("mysql down: the server was stopped for {:.1?}", back - down_at);
     let recovered = app
         .eventually(60, || async {
-            app.post("/api/tweets/", Some(&author.token), json!({"content": "after the outage"})).await.0 == StatusCode::CREATED
+            app.post("/api/tweets/", Some(&author.token), json!({"content": "after the outage"})).await.0
+                == StatusCode::CREATED
         })
         .await;
     assert!(recovered, "the origin did not serve writes again without a restart");
@@ -85,10 +101,12 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
     assert_eq!(detail["likes_count"], 0, "{detail}");
     let (_, user) = app.get(&format!("/api/friendships/{}/followers/", author.id), Some(&fan.token)).await;
     assert_eq!(user["results"].as_array().map(Vec::len), Some(1), "the follow was kept: {user}");
-    let (status, _) = app.post("/api/accounts/login/", None, json!({"username": "during_cyd", "password": "correct horse"})).await;
+    let (status, _) =
+        app.post("/api/accounts/login/", None, json!({"username": "during_cyd", "password": "correct horse"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the signup during the outage left an account");
     assert!(
-        app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [after, first] }).await,
+        app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [after, first] })
+            .await,
         "the fan's feed after recovery"
     );
 }

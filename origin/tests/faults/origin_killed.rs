@@ -38,7 +38,8 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     let run = Run { config: config.clone(), log: log.clone() };
 
     let mut origin = OriginProcess::start(&config, &log).await;
-    let client = Client { http: reqwest::Client::new(), base: origin.address.clone(), admin: origin.admin_address.clone() };
+    let client =
+        Client { http: reqwest::Client::new(), base: origin.address.clone(), admin: origin.admin_address.clone() };
     let author = client.signup("the_star").await;
     let mut fans = Vec::new();
     for name in ["fan_ann", "fan_ben", "fan_cat", "fan_dan", "fan_eve"] {
@@ -63,7 +64,11 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     }
     origin.kill();
     let at_kill = holders(&redis, &followers, tweet).await;
-    println!("origin killed: SIGKILL {:.1?} after the post, {at_kill} of {} timelines had the tweet", posted_at.elapsed(), followers.len());
+    println!(
+        "origin killed: SIGKILL {:.1?} after the post, {at_kill} of {} timelines had the tweet",
+        posted_at.elapsed(),
+        followers.len()
+    );
     assert!(at_kill < followers.len(), "the fanout had finished before the kill; nothing was cut");
 
     let restarted_at = Instant::now();
@@ -77,7 +82,12 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(complete, "only {} of {} timelines got the tweet after the restart", holders(&redis, &followers, tweet).await, followers.len());
+    assert!(
+        complete,
+        "only {} of {} timelines got the tweet after the restart",
+        holders(&redis, &followers, tweet).await,
+        followers.len()
+    );
     let redone = client.metric(deliveries).await;
     println!(
         "origin killed: every timeline had the tweet {:.1?} after the restart; the new process wrote {redone} deliveries ({} repeated, absorbed)",
@@ -86,7 +96,8 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     );
     for fan in &fans {
         let page = client.send("GET", "/api/newsfeeds/", &fan.1, None).await;
-        let ids: Vec<u64> = page["results"].as_array().expect("results").iter().filter_map(|item| item["id"].as_u64()).collect();
+        let ids: Vec<u64> =
+            page["results"].as_array().expect("results").iter().filter_map(|item| item["id"].as_u64()).collect();
         assert_eq!(ids, vec![tweet.0], "fan {}'s feed", fan.0);
     }
     assert_drained(&config, &db).await;
@@ -182,14 +193,17 @@ impl Client {
 
     /// (user id, token) of a new account.
     async fn signup(&self, username: &str) -> (u64, String) {
-        let body = json!({"username": username, "email": format!("{username}@example.com"), "password": "correct horse"});
-        let response = self.http.post(format!("{}/api/accounts/signup/", self.base)).json(&body).send().await.expect("signup");
+        let body =
+            json!({"username": username, "email": format!("{username}@example.com"), "password": "correct horse"});
+        let response =
+            self.http.post(format!("{}/api/accounts/signup/", self.base)).json(&body).send().await.expect("signup");
         let body: Value = response.json().await.expect("a signup body");
         (body["user"]["id"].as_u64().expect("an id"), body["token"].as_str().expect("a token").to_owned())
     }
 
     async fn metric(&self, series: &str) -> f64 {
-        let text = self.http.get(format!("{}/metrics", self.admin)).send().await.expect("metrics").text().await.expect("text");
+        let text =
+            self.http.get(format!("{}/metrics", self.admin)).send().await.expect("metrics").text().await.expect("text");
         text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
     }
 }

@@ -32,7 +32,11 @@ impl OriginProcess {
             .stdin(Stdio::null())
             .spawn()
             .expect("the origin binary starts");
-        let process = Self { child, address: format!("http://{}", config.listen), admin_address: format!("http://{}", config.admin_listen) };
+        let process = Self {
+            child,
+            address: format!("http://{}", config.listen),
+            admin_address: format!("http://{}", config.admin_listen),
+        };
         let client = reqwest::Client::new();
         for _ in 0..600 {
             let ready = client.get(format!("{}/readyz", process.admin_address)).send().await;

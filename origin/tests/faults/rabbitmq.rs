@@ -43,7 +43,8 @@ async fn every_post_accepted_while_rabbitmq_is_down_reaches_every_follower_once(
         Load::start(POST_EVERY, move |seq| {
             let (app, author) = (app.clone(), authors[(seq % 3) as usize].clone());
             async move {
-                let (status, body) = app.post("/api/tweets/", Some(&author.token), json!({"content": format!("post {seq}")})).await;
+                let (status, body) =
+                    app.post("/api/tweets/", Some(&author.token), json!({"content": format!("post {seq}")})).await;
                 (status.as_u16(), body)
             }
         })
@@ -70,7 +71,11 @@ async fn every_post_accepted_while_rabbitmq_is_down_reaches_every_follower_once(
     let reads = reads.finish().await;
 
     let during = between(&posts, down_at, up_at);
-    println!("rabbitmq outage of {:.1?}: posts before {}", up_at - down_at, summary(&between(&posts, posts[0].sent, down_at)));
+    println!(
+        "rabbitmq outage of {:.1?}: posts before {}",
+        up_at - down_at,
+        summary(&between(&posts, posts[0].sent, down_at))
+    );
     println!("rabbitmq outage: posts during {}", summary(&during));
     println!("rabbitmq outage: posts after {}", summary(&between(&posts, up_at, Instant::now())));
     println!("rabbitmq outage: feed reads during {}", summary(&between(&reads, down_at, up_at)));
@@ -96,7 +101,12 @@ async fn every_post_accepted_while_rabbitmq_is_down_reaches_every_follower_once(
         })
         .await;
     assert!(recovered, "not every accepted tweet reached every follower within {RECOVERY_LIMIT} s");
-    println!("rabbitmq outage: {} accepted tweets in all {} feeds {:.1?} after the broker returned", accepted.len(), readers.len(), up_at.elapsed());
+    println!(
+        "rabbitmq outage: {} accepted tweets in all {} feeds {:.1?} after the broker returned",
+        accepted.len(),
+        readers.len(),
+        up_at.elapsed()
+    );
     for reader in &readers {
         let feed = feed_of(&app, reader).await;
         assert_eq!(feed.len(), expected.len(), "{}'s feed repeats a tweet", reader.username);

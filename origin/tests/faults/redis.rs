@@ -78,7 +78,8 @@ async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_ide
     sleep(Duration::from_secs(5)).await;
     let outage = Stopped::stop(Service::Redis).await;
     let down_at = Instant::now();
-    let (status, during) = app.post("/api/tweets/", Some(&authors[0].token), serde_json::json!({"content": "while Redis is away"})).await;
+    let (status, during) =
+        app.post("/api/tweets/", Some(&authors[0].token), serde_json::json!({"content": "while Redis is away"})).await;
     assert_eq!(status, 201, "a post while Redis is down: {during}");
     let during = during["id"].as_u64().expect("an id");
     sleep(Duration::from_secs(10)).await;
@@ -111,8 +112,14 @@ async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_ide
         assert_eq!(feed, expected, "{}'s feed after the restart", reader.username);
         let mut want = timelines[&reader.id].clone();
         want.insert(0, during.to_string());
-        let rebuilt = app.eventually(10, || async { home_timeline(&redis, reader.id).await.as_ref() == Some(&want) }).await;
-        assert!(rebuilt, "{}'s timeline was not rebuilt as before: {:?}", reader.username, home_timeline(&redis, reader.id).await);
+        let rebuilt =
+            app.eventually(10, || async { home_timeline(&redis, reader.id).await.as_ref() == Some(&want) }).await;
+        assert!(
+            rebuilt,
+            "{}'s timeline was not rebuilt as before: {:?}",
+            reader.username,
+            home_timeline(&redis, reader.id).await
+        );
     }
 }
 
@@ -141,5 +148,8 @@ async fn delete_prefix(redis: &Redis) {
 }
 
 fn page_ids(page: &Value) -> Vec<u64> {
-    page["results"].as_array().map(|items| items.iter().filter_map(|item| item["id"].as_u64()).collect()).unwrap_or_default()
+    page["results"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|item| item["id"].as_u64()).collect())
+        .unwrap_or_default()
 }

@@ -19,7 +19,10 @@ pub const LATITUDE: [u8; 24] = [0, 0, 0, 48, 0, 0, 0, 1, 0, 0, 0, 51, 0, 0, 0, 1
 
 /// An RGB picture with enough detail to survive lossy encoding recognisably.
 pub fn photo(width: u32, height: u32) -> DynamicImage {
-    RgbImage::from_fn(width, height, |x, y| Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x + y) % 7 * 30) as u8])).into()
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x + y) % 7 * 30) as u8])
+    })
+    .into()
 }
 
 /// A picture with transparency and few colours (a GIF keeps every one of them).
@@ -64,8 +67,8 @@ fn exif_tiff() -> Vec<u8> {
     let ascii = |tag: u16, text: &[u8]| -> Entry { (tag, 2, text.len() as u32 + 1, [text, b"\0"].concat()) };
     let ifd0 = |gps_offset: u32| -> Vec<Entry> {
         vec![
-            ascii(0x010F, b"Rookery"),     // Make
-            ascii(0xC62F, CAMERA_SERIAL), // CameraSerialNumber
+            ascii(0x010F, b"Rookery"),                         // Make
+            ascii(0xC62F, CAMERA_SERIAL),                      // CameraSerialNumber
             (0x8825, 4, 1, gps_offset.to_be_bytes().to_vec()), // GPSInfo
         ]
     };
@@ -181,7 +184,8 @@ pub fn decode(bytes: &[u8]) -> (ImageFormat, DynamicImage) {
 impl TestApp {
     /// `GET` a media URL the origin handed out: the content type and the bytes.
     pub async fn fetch_media(&self, url: &str) -> (String, Vec<u8>) {
-        let response = self.client.get(format!("{}{}", self.address, self.media_path(url))).send().await.expect("answer");
+        let response =
+            self.client.get(format!("{}{}", self.address, self.media_path(url))).send().await.expect("answer");
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let mime = response.headers()["content-type"].to_str().expect("ASCII").to_owned();
         (mime, response.bytes().await.expect("bytes").to_vec())
