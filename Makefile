@@ -44,6 +44,10 @@ services:
 origin-release:
 	cargo build --release -p rookery-origin
 
+## bench: the origin's benchmarks and the machine's limits in one run, one summary table (~12 min; docs/benchmarks.md)
+bench: services
+	bash bench/origin.sh
+
 ## lint: clippy on the native crates and on the worker for wasm32
 lint:
 	cargo clippy --workspace --exclude rookery-edge --all-targets

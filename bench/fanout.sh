@@ -63,3 +63,6 @@ awk -v t0="$t0" -v p="$t_posted" -v f="$first" -v d="$t_done" -v n="$followers" 
   printf "last follower holds the tweet %.3f s after posting (%d of %d timelines hold it)\n", (d - t0) / 1e9, h, n
   printf "deliveries/s: %.0f end to end, %.0f from the first delivery on\n", n / ((d - t0) / 1e9), n / ((d - f) / 1e9)
 }' | tee "$OUT/fanout.txt"
+awk -v t0="$t0" -v d="$t_done" -v n="$followers" -v h="$holding" 'BEGIN {
+  printf "fanout100k_s=%.3f\nfanout100k_holding=%d\nfanout100k_followers=%d\nfanout100k_deliveries_per_s=%.0f\n", (d - t0) / 1e9, h, n, n / ((d - t0) / 1e9)
+}' >> "$OUT/results.env"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Origin benchmarks for the newsfeed (see docs/benchmarks.md). Uses its own database (rookery_bench),
-# Redis prefix (bench:) and RabbitMQ names (rookery_bench), and removes them at the end.
+# Origin benchmarks (`make bench`; docs/benchmarks.md): the machine's own limits, feed reads against the
+# trivial endpoint, the write path with the fanout behind it in both deployments, and one author with
+# 100,000 followers. Uses its own database (rookery_bench), Redis prefix (bench:) and RabbitMQ names
+# (rookery_bench), and removes them at the end. Prints one summary table; raw output lands in var/bench/.
 #
-#   bash bench/origin.sh            # everything, ~4 minutes
-#   DURATION=30s bash bench/origin.sh
+#   bash bench/origin.sh                       # everything, ~12 minutes
+#   DURATION=30s BURST=60s bash bench/origin.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,15 +14,22 @@ CONNECTIONS="${CONNECTIONS:-32}"
 PORT="${PORT:-8100}"
 OUT="${OUT:-var/bench}"
 mkdir -p "$OUT"
+: > "$OUT/results.env"
 
 export DATABASE_URL="mysql://root@127.0.0.1:3306/rookery_bench"
 export REDIS_PREFIX="bench:" AMQP_PREFIX="rookery_bench" RATE_LIMITS=off RUST_LOG=warn
 export LISTEN_ADDR="127.0.0.1:$PORT" PUBLIC_URL="http://127.0.0.1:$PORT" ADMIN_ADDR="127.0.0.1:$((PORT + 1000))"
+export WORKER_ADMIN_ADDR="127.0.0.1:$((PORT + 1100))"
 export ROOKERY_ENV=development
 # Push to every follower of the 100,000-follower author (the hybrid path is measured separately).
 export HYBRID_THRESHOLD=1000000
 export TOKENS_FILE="$ROOT/$OUT/tokens.txt"
 BASE="http://127.0.0.1:$PORT"
+
+command -v wrk >/dev/null || {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -qq wrk >/dev/null; else
+    echo "wrk is missing: apt-get install wrk" >&2; exit 1; fi
+}
 
 cleanup() {
   [ -n "${origin_pid:-}" ] && kill "$origin_pid" 2>/dev/null && wait "$origin_pid" 2>/dev/null
@@ -34,8 +43,12 @@ cleanup
 cargo build --release -p rookery-origin 2>&1 | tail -1
 BIN=target/release/origin
 
-echo "== seeding 10,000 users (20 follows each, skewed), 100,000 tweets, 2,000 tokens"
-$BIN seed --users 10000 --follows-per-user 20 --tweets-per-user 10 --tokens 2000 --tokens-out "$TOKENS_FILE" 2>/dev/null | tail -2
+echo "== the machine's limits"
+bash bench/limits.sh "$OUT"
+
+echo "== seeding 10,000 users following 100 each (uniform), 100,000 tweets, 2,000 tokens"
+$BIN seed --users 10000 --follows-per-user 100 --skew 0 --tweets-per-user 10 --tokens 2000 \
+  --tokens-out "$TOKENS_FILE" 2>/dev/null | tail -2
 
 $BIN serve > "$OUT/origin.log" 2>&1 &
 origin_pid=$!
@@ -53,29 +66,20 @@ run() { # name wrk-args...
   p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
   p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
   printf '%-28s %10s rps   p50 %8s   p99 %8s   non-2xx: %s\n' "$name" "$rps" "$p50" "$p99" "$(grep -c status "$OUT/$name.err" || true)"
-  echo "$rps" > "$OUT/$name.rps"
+  { echo "${name}_rps=$rps"; echo "${name}_p50=$p50"; echo "${name}_p99=$p99"; } >> "$OUT/results.env"
 }
 
-echo "== max throughput, $CONNECTIONS connections, $DURATION each (wrk and the origin share the 2 cores)"
-run trivial_healthz -t2 -c"$CONNECTIONS" -d"$DURATION" "$BASE/healthz"
-run feed_warm -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/feed.lua "$BASE/api/newsfeeds/"
-awk -v f="$(cat "$OUT/feed_warm.rps")" -v t="$(cat "$OUT/trivial_healthz.rps")" 'BEGIN {printf "feed / trivial rps ratio: %.2f\n", f / t}'
-
-# ~70% of the feed's max rate: each connection pauses so that CONNECTIONS * 1000 / (delay + latency) ≈ 0.7 × max.
-max=$(cat "$OUT/feed_warm.rps")
-delay=$(awk -v c="$CONNECTIONS" -v m="$max" 'BEGIN {d = c * 1000 / (0.7 * m); printf "%d", d}')
-echo "== feed at ~70% of max ($delay ms between requests per connection)"
-DELAY_MS=$delay run feed_70pct -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/feed.lua "$BASE/api/newsfeeds/"
-
-echo "== POST /api/tweets/ at its max rate (16 connections; the fanout runs in the same process)"
-run tweet_post_max -t2 -c16 -d"$DURATION" -s bench/tweet.lua "$BASE/api/tweets/"
-echo "== POST /api/tweets/ at ~100 tweets/s (8 connections, 80 ms apart) while the feed is read at ~1,000 rps"
-DELAY_MS=$(( CONNECTIONS * 1000 / 1000 )) wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s bench/feed.lua "$BASE/api/newsfeeds/" > "$OUT/background_feed.txt" 2>&1 &
-bg=$!
-DELAY_MS=80 run tweet_post_100 -t1 -c8 -d"$DURATION" -s bench/tweet.lua "$BASE/api/tweets/"
-wait $bg
-
+echo "== reads, $CONNECTIONS connections, $DURATION each (wrk and the origin share the 2 cores)"
+run healthz -t2 -c"$CONNECTIONS" -d"$DURATION" "$BASE/healthz"
+run feed -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/feed.lua "$BASE/api/newsfeeds/"
 kill "$origin_pid"; wait "$origin_pid" 2>/dev/null || true; origin_pid=
+
+echo "== writes and the fanout, consumers inside origin serve"
+bash bench/burst.sh "$BIN" "$OUT" inline
+echo "== writes and the fanout, RUN_CONSUMERS=off beside origin worker"
+bash bench/burst.sh "$BIN" "$OUT" split
 
 echo "== fanout: an author with 100,000 followers, all with a live home timeline"
 bash bench/fanout.sh "$BIN" "$OUT"
+
+python3 bench/summary.py "$OUT/results.env" | tee "$OUT/summary.md"

@@ -53,6 +53,9 @@ pub struct Config {
     /// Authors with more followers than this are not pushed to timelines; their tweets are merged into
     /// followers' pages at read time.
     pub hybrid_threshold: u64,
+    /// Outbox rows plus queued fanout messages above which posting answers 503 (`Retry-After`); 0 turns
+    /// this backpressure off.
+    pub fanout_max_backlog: u64,
     /// Largest number of tweet ids kept per Redis timeline; older pages come from MySQL.
     pub timeline_cap: usize,
     /// Base of the absolute URLs the origin gives out for media (what clients can reach).
@@ -97,6 +100,7 @@ impl Config {
             run_consumers: var("RUN_CONSUMERS").is_none_or(|v| !matches!(v.as_str(), "off" | "0" | "false")),
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
+            fanout_max_backlog: parse("FANOUT_MAX_BACKLOG", 20_000)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,
             public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8000".into()),
             media_dir: var("MEDIA_DIR").unwrap_or_else(|| "./var/media".into()).into(),
@@ -185,6 +189,7 @@ impl std::fmt::Debug for Config {
             .field("run_consumers", &self.run_consumers)
             .field("fanout_batch_size", &self.fanout_batch_size)
             .field("hybrid_threshold", &self.hybrid_threshold)
+            .field("fanout_max_backlog", &self.fanout_max_backlog)
             .field("timeline_cap", &self.timeline_cap)
             .field("public_url", &self.public_url)
             .field("media_dir", &self.media_dir)

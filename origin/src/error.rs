@@ -47,6 +47,9 @@ pub enum ApiError {
     #[error("rate limited")]
     /// 429 with `Retry-After` and the decision's `RateLimit-*` headers.
     RateLimited { retry_after_secs: u64, headers: Vec<(&'static str, String)> },
+    /// 503 with `Retry-After`: the fanout is too far behind to accept more tweets for now.
+    #[error("the fanout backlog is over its bound")]
+    Backlogged { retry_after_secs: u64 },
     /// A dependency the request needs is unreachable.
     #[error("unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
@@ -103,6 +106,11 @@ impl IntoResponse for ApiError {
             Self::RateLimited { retry_after_secs, headers } => {
                 let mut response = detail(StatusCode::TOO_MANY_REQUESTS, messages::RATE_LIMITED);
                 crate::ratelimit::set_headers(&mut response, &headers);
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+            Self::Backlogged { retry_after_secs } => {
+                let mut response = detail(StatusCode::SERVICE_UNAVAILABLE, messages::BACKLOGGED);
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }

@@ -42,3 +42,39 @@ impl Event {
         }
     }
 }
+
+/// The events of one broker message. The relay publishes a JSON array of the events of one topic relayed
+/// together; a single event object (as earlier releases published) is read as an array of one.
+pub fn parse_message(data: &[u8]) -> serde_json::Result<Vec<Event>> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Message {
+        Many(Vec<Event>),
+        One(Event),
+    }
+    // An untagged enum hides why neither shape fitted; the array's own error says more.
+    match serde_json::from_slice::<Message>(data) {
+        Ok(Message::Many(events)) => Ok(events),
+        Ok(Message::One(event)) => Ok(vec![event]),
+        Err(_) if data.trim_ascii_start().starts_with(b"[") => serde_json::from_slice::<Vec<Event>>(data),
+        Err(_) => serde_json::from_slice::<Event>(data).map(|event| vec![event]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_holds_one_event_or_an_array_of_them() {
+        let created = Event::TweetCreated { tweet_id: TweetId(5), author_id: UserId(2) };
+        let deleted = Event::TweetDeleted { tweet_id: TweetId(6), author_id: UserId(2) };
+        let one = serde_json::to_vec(&created).unwrap();
+        assert_eq!(parse_message(&one).unwrap(), vec![created.clone()]);
+        let many = serde_json::to_vec(&[&created, &deleted]).unwrap();
+        assert_eq!(parse_message(&many).unwrap(), vec![created, deleted]);
+        let error = parse_message(br#"[{"type": "tweet_created"}]"#).unwrap_err().to_string();
+        assert!(error.contains("missing field"), "{error}");
+        assert!(parse_message(b"{}").is_err());
+    }
+}

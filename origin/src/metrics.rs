@@ -22,8 +22,10 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// Latency by method, route template and status (a fast 4xx must not hide a slow 200).
     pub http_duration: HistogramVec,
-    /// Outbox rows not yet confirmed by the broker (sampled by the relay).
+    /// Outbox rows not yet confirmed by the broker (sampled by every relaying process).
     pub outbox_backlog: IntGauge,
+    /// Tweets refused with 503 because the fanout backlog was over its bound.
+    pub tweets_refused: IntCounter,
     /// Age of the oldest outbox row, in seconds (0 when empty).
     pub outbox_oldest_age: Gauge,
     /// Events the broker confirmed, by topic.
@@ -69,6 +71,8 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
+        let tweets_refused =
+            IntCounter::new("tweets_refused_total", "Tweets refused (503) while the fanout backlog was over its bound")?;
         let outbox_oldest_age =
             Gauge::new("outbox_oldest_age_seconds", "Age of the oldest outbox row waiting for the relay")?;
         let events_published = IntCounterVec::new(
@@ -100,7 +104,10 @@ impl Metrics {
                 "fanout_delivery_lag_seconds",
                 "Seconds from a tweet's creation to its delivery to followers' home timelines",
             )
-            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0,
+                300.0,
+            ]),
         )?;
         let redeliveries = IntCounterVec::new(
             Opts::new("redeliveries_total", "Messages received again after a failed attempt, by queue"),
@@ -131,6 +138,7 @@ impl Metrics {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(outbox_backlog.clone()))?;
+        registry.register(Box::new(tweets_refused.clone()))?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
         registry.register(Box::new(events_published.clone()))?;
         registry.register(Box::new(fanout_plans.clone()))?;
@@ -143,6 +151,7 @@ impl Metrics {
             http_requests,
             http_duration,
             outbox_backlog,
+            tweets_refused,
             outbox_oldest_age,
             events_published,
             fanout_plans,

@@ -125,6 +125,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         ids: Arc::new(IdGenerator::new(config.node_id)),
         metrics: Arc::new(Metrics::new()?),
         outbox_notify: Arc::new(Notify::new()),
+        backlog: Arc::default(),
         media: media::store::open(&config)?,
         work: complete::Work::default(),
         config: Arc::new(config),

@@ -24,6 +24,8 @@ pub struct AppState {
     /// Wakes the outbox relay: call `notify_one()` after committing a transaction that enqueued events, so
     /// they are published at once instead of at the relay's next poll.
     pub outbox_notify: Arc<Notify>,
+    /// How far the fanout is behind (sampled); posting refuses new tweets while it is too far.
+    pub backlog: Arc<crate::fanout::backlog::Backlog>,
     /// Uploaded images (a local directory or an S3-compatible store); a trait object so deployments pick.
     pub media: Arc<dyn object_store::ObjectStore>,
     /// Feature switches (gradual rollouts), cached per process for a couple of seconds.

@@ -57,6 +57,7 @@ pub mod messages {
     pub const NOT_FOUND: &str = "Not found.";
     pub const RATE_LIMITED: &str = "Too many requests, try again later.";
     pub const CHECK_INPUT: &str = "Please check input";
+    pub const BACKLOGGED: &str = "Too many tweets are waiting to be delivered, try again shortly.";
     pub const ORIGIN_UNAVAILABLE: &str = "The service is temporarily unavailable, try again later.";
     pub const BAD_GATEWAY: &str = "The origin could not be reached.";
     pub const INTERNAL: &str = "Internal server error.";

@@ -42,6 +42,11 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
         // A request waits at most this long for a connection; past it the request gets a 503.
         .acquire_timeout(Duration::from_secs(3))
         .after_release(|conn, _| Box::pin(release::reusable(conn)))
+        // A connection came back through `release::reusable`, which made a round trip on it; testing it
+        // again when it is taken costs every transaction one more. Only one idle for a while (the server
+        // may have closed it) is pinged first.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| Box::pin(release::alive_if_idle(conn, meta.idle_for)))
         .connect_with(options)
         .await
         .context("while connecting to MySQL")
@@ -85,4 +90,18 @@ pub async fn drop_database(config: &Config) -> anyhow::Result<()> {
 /// Whether `error` is a unique-key violation (MySQL error 1062).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error.as_database_error().is_some_and(|e| e.is_unique_violation())
+}
+
+/// Appends `(?, ?, …)` to `query`, binding each of `values`: the list of an `IN`. An empty list is
+/// not valid SQL; callers return early instead.
+pub fn push_list<'args, T>(query: &mut sqlx::QueryBuilder<'args, sqlx::MySql>, values: impl IntoIterator<Item = T>)
+where
+    T: 'args + sqlx::Encode<'args, sqlx::MySql> + sqlx::Type<sqlx::MySql> + Send,
+{
+    query.push("(");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    query.push(")");
 }

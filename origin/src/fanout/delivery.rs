@@ -1,8 +1,11 @@
-//! The delivery worker: applies one batch (one tweet, up to `fanout_batch_size` followers) to the
-//! followers' Redis home timelines in one pipelined round trip.
+//! The delivery worker: applies one delivery message (batches of tweets for pages of followers, up to
+//! `fanout_batch_size` timeline writes in all) to the followers' Redis home timelines in one pipelined
+//! round trip, after one MySQL query that drops tweets deleted meanwhile.
 //!
 //! Only timelines that exist are touched (a missing one is rebuilt whole from MySQL on its next read),
-//! and adding or removing an id twice changes nothing, so a batch can be applied any number of times.
+//! and adding or removing an id twice changes nothing, so a message can be applied any number of times.
+
+use std::collections::BTreeSet;
 
 use anyhow::Context;
 use rookery_shared::ids::{TweetId, UserId};
@@ -10,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{fanout::consumer::Outcome, fanout::store, newsfeed::timeline, state::AppState};
 
-/// A delivery message on the `{prefix}.fanout.deliver` queue.
+/// One tweet for one page of followers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryBatch {
     pub tweet_id: TweetId,
@@ -22,7 +25,7 @@ pub struct DeliveryBatch {
     pub followers: Vec<UserId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Push the tweet into the followers' home timelines.
@@ -40,52 +43,103 @@ impl Action {
     }
 }
 
+/// A message on the `{prefix}.fanout.deliver` queue: a JSON array of batches (the planner packs several
+/// tweets' batches into one message), or one batch object as earlier releases published.
+pub fn parse_message(data: &[u8]) -> serde_json::Result<Vec<DeliveryBatch>> {
+    if data.trim_ascii_start().starts_with(b"[") {
+        serde_json::from_slice(data)
+    } else {
+        serde_json::from_slice(data).map(|batch| vec![batch])
+    }
+}
+
+/// Timeline writes a message holds (followers × tweets).
+pub fn deliveries(batches: &[DeliveryBatch]) -> usize {
+    batches.iter().map(|batch| batch.followers.len()).sum()
+}
+
 /// Applies one message from the deliver queue.
 pub(crate) async fn handle(state: AppState, data: Vec<u8>) -> Outcome {
-    let batch: DeliveryBatch = match serde_json::from_slice(&data) {
-        Ok(batch) => batch,
+    let batches = match parse_message(&data) {
+        Ok(batches) => batches,
         Err(error) => return Outcome::Reject(format!("not a delivery batch: {error}")),
     };
-    match apply(&state, &batch).await {
-        Ok(false) => Outcome::Ack,
-        Ok(true) => {
-            if batch.action == Action::Add {
-                // The tweet's id carries its creation time (to the millisecond).
-                let age = crate::ids::now_micros() - crate::ids::created_at_of(batch.tweet_id.0);
-                #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
-                state.metrics.fanout_lag.observe(age.max(0) as f64 / 1e6);
-            }
-            let label = [batch.action.label()];
-            state.metrics.fanout_batches.with_label_values(&label).inc();
-            state.metrics.fanout_deliveries.with_label_values(&label).inc_by(batch.followers.len() as u64);
+    match apply(&state, batches).await {
+        Ok(applied) => {
+            record(&state, &applied);
             Outcome::Ack
         }
         Err(error) => Outcome::Retry(error),
     }
 }
 
-#[tracing::instrument(skip_all, fields(tweet = %batch.tweet_id, action = ?batch.action, followers = batch.followers.len()))]
-/// `Ok(false)` when there was nothing to do (the tweet is gone).
-async fn apply(state: &AppState, batch: &DeliveryBatch) -> anyhow::Result<bool> {
-    match batch.action {
-        Action::Add => {
-            // A batch can run after the tweet's removal (retries, concurrent handlers): do not bring a
-            // deleted tweet back.
-            if !store::tweet_exists(&state.db, batch.tweet_id).await.context("while checking the tweet")? {
-                return Ok(false);
-            }
-            let cap = state.config.timeline_cap;
-            let pushed = match batch.author_id {
-                Some(author) => timeline::deliver(&state.redis, author, batch.tweet_id, &batch.followers, cap).await,
-                None => {
-                    timeline::add(&state.redis, timeline::Kind::Home, &batch.followers, &[batch.tweet_id], cap).await
-                }
-            };
-            pushed.context("while pushing to home timelines")?;
+/// Applies the batches whose tweets still exist (removals always); returns those applied.
+#[tracing::instrument(skip_all, fields(batches = batches.len(), deliveries = deliveries(&batches)))]
+async fn apply(state: &AppState, batches: Vec<DeliveryBatch>) -> anyhow::Result<Vec<DeliveryBatch>> {
+    let added: Vec<TweetId> = batches.iter().filter(|b| b.action == Action::Add).map(|b| b.tweet_id).collect();
+    // A batch can run after the tweet's removal (retries, concurrent handlers): do not bring a deleted
+    // tweet back.
+    let existing: BTreeSet<TweetId> = if added.is_empty() {
+        BTreeSet::new()
+    } else {
+        store::existing_tweets(&state.db, &added).await.context("while checking the tweets")?.into_iter().collect()
+    };
+    let applied: Vec<DeliveryBatch> =
+        batches.into_iter().filter(|b| b.action == Action::Remove || existing.contains(&b.tweet_id)).collect();
+    let (adds, removes): (Vec<&DeliveryBatch>, Vec<&DeliveryBatch>) =
+        applied.iter().partition(|batch| batch.action == Action::Add);
+    let pushes: Vec<timeline::Push> = adds
+        .iter()
+        .map(|b| timeline::Push { tweet: b.tweet_id, author: b.author_id, followers: &b.followers })
+        .collect();
+    let retractions: Vec<(TweetId, &[UserId])> = removes.iter().map(|b| (b.tweet_id, b.followers.as_slice())).collect();
+    let cap = state.config.timeline_cap;
+    let (pushed, retracted) =
+        tokio::join!(timeline::deliver(&state.redis, &pushes, cap), timeline::retract(&state.redis, &retractions));
+    pushed.context("while pushing to home timelines")?;
+    retracted.context("while removing from home timelines")?;
+    Ok(applied)
+}
+
+fn record(state: &AppState, applied: &[DeliveryBatch]) {
+    let now = crate::ids::now_micros();
+    for action in [Action::Add, Action::Remove] {
+        let of_action: Vec<&DeliveryBatch> = applied.iter().filter(|batch| batch.action == action).collect();
+        if of_action.is_empty() {
+            continue;
         }
-        Action::Remove => timeline::retract(&state.redis, batch.tweet_id, &batch.followers)
-            .await
-            .context("while removing from home timelines")?,
+        let label = [action.label()];
+        state.metrics.fanout_batches.with_label_values(&label).inc();
+        let writes = of_action.iter().map(|batch| batch.followers.len() as u64).sum();
+        state.metrics.fanout_deliveries.with_label_values(&label).inc_by(writes);
+        if action == Action::Add {
+            for batch in of_action {
+                // The tweet's id carries its creation time (to the millisecond).
+                let age = now - crate::ids::created_at_of(batch.tweet_id.0);
+                #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
+                state.metrics.fanout_lag.observe(age.max(0) as f64 / 1e6);
+            }
+        }
     }
-    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_an_array_of_batches_or_one_batch() {
+        let batch = DeliveryBatch {
+            tweet_id: TweetId(9),
+            author_id: Some(UserId(1)),
+            action: Action::Add,
+            followers: vec![UserId(2), UserId(3)],
+        };
+        let one = serde_json::to_vec(&batch).unwrap();
+        assert_eq!(parse_message(&one).unwrap(), vec![batch.clone()]);
+        let many = serde_json::to_vec(&[&batch, &batch]).unwrap();
+        assert_eq!(parse_message(&many).unwrap().len(), 2);
+        assert_eq!(deliveries(&parse_message(&many).unwrap()), 4);
+        assert!(parse_message(br#"[{"tweet_id": 9}]"#).is_err());
+    }
 }

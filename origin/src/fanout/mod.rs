@@ -10,13 +10,12 @@
 //! crash, a broker restart or a retry) are harmless. What keeps failing ends in `{prefix}.dead`. This
 //! module never serves reads; the read side (and pulling high-follower authors) is `newsfeed`'s.
 
+pub mod backlog;
 pub(crate) mod consumer;
 pub mod delivery;
 mod planner;
 mod store;
 pub mod topology;
-
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -24,13 +23,12 @@ use crate::state::AppState;
 use consumer::Subscription;
 use topology::Names;
 
-/// Plan messages fetched ahead; each can publish many batches, so few are enough.
+/// Plan messages fetched ahead (each up to a hundred events) and planned at once.
 const PLAN_PREFETCH: u16 = 4;
-/// Delivery batches fetched ahead and applied at once (each is one Redis pipeline).
+/// Delivery messages fetched ahead (each up to `fanout_batch_size` timeline writes, one Redis pipeline)
+/// and applied at once: enough to keep Redis busy while other messages wait on MySQL or the network.
 const DELIVER_PREFETCH: u16 = 16;
 const DELIVER_CONCURRENCY: usize = 8;
-/// How often the queues' depths are sampled.
-const QUEUE_SAMPLE_EVERY: Duration = Duration::from_secs(2);
 
 /// Runs the planner and the delivery worker until `shutdown`; each finishes the messages it is handling
 /// before returning, and both follow the broker through reconnects.
@@ -58,33 +56,6 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let state = state.clone();
         consumer::run(state.clone(), shutdown.clone(), deliver, move |_, data| delivery::handle(state.clone(), data))
     };
-    tokio::join!(planner, delivery, sample_queues(&state, &names, &shutdown));
+    tokio::join!(planner, delivery);
 }
 
-/// Keeps the `queue_depth` gauges of the work queues and the dead-letter queue current: how far the
-/// consumers are behind. Each queue gets a passive declare on its own throwaway channel (a queue that is
-/// missing closes the channel it was asked on).
-async fn sample_queues(state: &AppState, names: &Names, shutdown: &CancellationToken) {
-    let mut every = tokio::time::interval(QUEUE_SAMPLE_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            () = shutdown.cancelled() => return,
-        }
-        let Some(connection) = state.broker.connection() else { continue };
-        for queue in [&names.plan, &names.deliver, &names.notify, &names.dead] {
-            let depth = async {
-                let channel = connection.create_channel().await?;
-                let depth = topology::ready_messages(&channel, queue).await;
-                let _ = channel.close(200, "sampled").await;
-                depth
-            };
-            match tokio::time::timeout(Duration::from_secs(2), depth).await {
-                Ok(Ok(depth)) => state.metrics.queue_depth.with_label_values(&[queue.as_str()]).set(depth.into()),
-                Ok(Err(error)) => tracing::debug!(error = format!("{error:#}"), queue, "could not sample a queue"),
-                Err(_) => tracing::debug!(queue, "sampling a queue timed out"),
-            }
-        }
-    }
-}

@@ -3,11 +3,14 @@
 use rookery_shared::ids::TweetId;
 use sqlx::MySqlExecutor;
 
-/// Whether the tweet still exists: a tweet deleted before its fanout ran is not pushed (its removal may
+/// Which of `tweets` still exist: a tweet deleted before its fanout ran is not pushed (its removal may
 /// already have been applied, and pushing after it would bring the tweet back).
-#[tracing::instrument(skip(db))]
-pub async fn tweet_exists(db: impl MySqlExecutor<'_>, tweet: TweetId) -> sqlx::Result<bool> {
-    let found: Option<u64> =
-        sqlx::query_scalar("SELECT id FROM tweets WHERE id = ?").bind(tweet).fetch_optional(db).await?;
-    Ok(found.is_some())
+#[tracing::instrument(skip_all, fields(count = tweets.len()))]
+pub async fn existing_tweets(db: impl MySqlExecutor<'_>, tweets: &[TweetId]) -> sqlx::Result<Vec<TweetId>> {
+    if tweets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::new("SELECT id FROM tweets WHERE id IN ");
+    crate::db::push_list(&mut query, tweets.iter().copied());
+    query.build_query_scalar().fetch_all(db).await
 }

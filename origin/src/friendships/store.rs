@@ -147,6 +147,29 @@ pub async fn follower_batch(
         .await
 }
 
+/// `(author, follower)` for every follower of each of `authors` (authors with few followers, planned
+/// together: one query for a page of tweets instead of one per tweet).
+#[tracing::instrument(skip_all, fields(authors = authors.len()))]
+pub async fn followers_of_many(db: impl MySqlExecutor<'_>, authors: &[UserId]) -> sqlx::Result<Vec<(UserId, UserId)>> {
+    if authors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::new("SELECT to_user_id, from_user_id FROM friendships WHERE to_user_id IN ");
+    crate::db::push_list(&mut query, authors.iter().copied());
+    query.build_query_as().fetch_all(db).await
+}
+
+/// `(user, follower count)` of those of `users` that have a stats row.
+#[tracing::instrument(skip_all, fields(users = users.len()))]
+pub async fn followers_counts(db: impl MySqlExecutor<'_>, users: &[UserId]) -> sqlx::Result<Vec<(UserId, u32)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::new("SELECT user_id, followers_count FROM user_stats WHERE user_id IN ");
+    crate::db::push_list(&mut query, users.iter().copied());
+    query.build_query_as().fetch_all(db).await
+}
+
 /// `user`'s follower count as this transaction sees it (after its own changes).
 pub async fn followers_count_in(tx: &mut Transaction<'_, MySql>, user: UserId) -> sqlx::Result<u64> {
     followers_count(&mut **tx, user).await

@@ -13,7 +13,7 @@
 //! Writers only add to timelines that exist ([`add`]): a missing timeline is rebuilt whole from MySQL on
 //! its next read, which is why adding to it partially would be wrong.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{collections::HashMap, sync::OnceLock, time::Duration};
 
 use redis::Script;
 use rookery_shared::ids::{TweetId, UserId};
@@ -121,54 +121,105 @@ pub async fn remove(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[Tweet
     pipe.query_async::<()>(&mut conn).await
 }
 
-/// `KEYS[1]` home timeline, `KEYS[2]` its owner's unfollowed authors, `ARGV[1]` cap, `ARGV[2]` author,
-/// `ARGV[3]` tweet id, `ARGV[4]` the tweet's creation (ms): [`add_script`], unless the owner unfollowed
-/// the author after the tweet was written.
+/// One tweet for some of its author's followers, as the delivery worker pushes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Push<'a> {
+    pub tweet: TweetId,
+    /// `None` for batches planned by earlier releases: delivered without the unfollow check.
+    pub author: Option<UserId>,
+    pub followers: &'a [UserId],
+}
+
+/// Timelines one script call writes. Each call is atomic and holds Redis for its duration: about a
+/// hundred timelines keep a call well under a millisecond.
+const TIMELINES_PER_CALL: usize = 100;
+
+/// For each timeline `i`: `KEYS[2i-1]` the home timeline, `KEYS[2i]` its owner's unfollowed authors.
+/// `ARGV[1]` cap, then per timeline a count `n` and `n` triples (author, tweet id, the tweet's creation
+/// in ms). Adds the tweets to each timeline that exists, except those written before their owner
+/// unfollowed the author, and trims it to the cap. Idempotent: adding an id twice changes nothing.
+/// Returns the number of tweets added.
 fn deliver_script() -> &'static Script {
     static SCRIPT: OnceLock<Script> = OnceLock::new();
     SCRIPT.get_or_init(|| {
         Script::new(
             r"
-            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-            local unfollowed = redis.call('HGET', KEYS[2], ARGV[2])
-            if unfollowed and tonumber(ARGV[4]) <= tonumber(unfollowed) then return 0 end
-            redis.call('ZADD', KEYS[1], ARGV[3], ARGV[3])
-            redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 1))
-            return 1
+            local cap = tonumber(ARGV[1])
+            local at = 2
+            local added = 0
+            for k = 1, #KEYS, 2 do
+                local n = tonumber(ARGV[at])
+                local first = at + 1
+                at = first + 3 * n
+                if redis.call('EXISTS', KEYS[k]) == 1 then
+                    local noted = redis.call('EXISTS', KEYS[k + 1]) == 1
+                    local members = {}
+                    for i = first, at - 1, 3 do
+                        local skip = false
+                        if noted then
+                            local unfollowed = redis.call('HGET', KEYS[k + 1], ARGV[i])
+                            skip = unfollowed and tonumber(ARGV[i + 2]) <= tonumber(unfollowed)
+                        end
+                        if not skip then
+                            members[#members + 1] = ARGV[i + 1]
+                            members[#members + 1] = ARGV[i + 1]
+                        end
+                    end
+                    if #members > 0 then
+                        redis.call('ZADD', KEYS[k], unpack(members))
+                        added = added + #members / 2
+                        if redis.call('ZCARD', KEYS[k]) > cap then
+                            redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -(cap + 1))
+                        end
+                    end
+                end
+            end
+            return added
             ",
         )
     })
 }
 
-/// Pushes `author`'s tweet into the home timelines of `followers` (the fanout's delivery step), one
-/// pipelined round trip; a follower who has unfollowed the author since the batch was planned is skipped.
-#[tracing::instrument(skip_all, fields(followers = followers.len()))]
-pub async fn deliver(
-    redis: &Redis,
-    author: UserId,
-    tweet: TweetId,
-    followers: &[UserId],
-    cap: usize,
-) -> redis::RedisResult<()> {
-    if followers.is_empty() {
+/// Pushes tweets into their authors' followers' home timelines (the fanout's delivery step): each
+/// follower's tweets together, a hundred timelines a script call, all calls in one pipelined round
+/// trip. A follower who has unfollowed an author since the batch was planned is skipped for that
+/// author's tweets written before the unfollow.
+#[tracing::instrument(skip_all, fields(pushes = pushes.len()))]
+pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::RedisResult<()> {
+    // Follower → (author, tweet, created ms), in the order given.
+    let mut per_follower: HashMap<UserId, Vec<(u64, u64, i64)>> = HashMap::new();
+    for push in pushes {
+        let author = push.author.map_or(0, |a| a.0);
+        let created_ms = crate::ids::created_at_of(push.tweet.0) / 1000;
+        for follower in push.followers {
+            per_follower.entry(*follower).or_default().push((author, push.tweet.0, created_ms));
+        }
+    }
+    if per_follower.is_empty() {
         return Ok(());
     }
-    let mut conn = redis.conn().await?;
+    let mut followers: Vec<(UserId, Vec<(u64, u64, i64)>)> = per_follower.into_iter().collect();
+    followers.sort_unstable_by_key(|(follower, _)| *follower);
     let script = deliver_script();
     let mut pipe = redis::pipe();
-    for follower in followers {
-        pipe.cmd("EVALSHA")
-            .arg(script.get_hash())
-            .arg(2)
-            .arg(key(redis, Kind::Home, *follower))
-            .arg(unfollowed_key(redis, *follower))
-            .arg(cap)
-            .arg(author.0)
-            .arg(tweet.0)
-            .arg(crate::ids::created_at_of(tweet.0) / 1000)
-            .ignore();
+    for group in followers.chunks(TIMELINES_PER_CALL) {
+        let cmd = pipe.cmd("EVALSHA").arg(script.get_hash()).arg(group.len() * 2);
+        for (follower, _) in group {
+            cmd.arg(key(redis, Kind::Home, *follower)).arg(unfollowed_key(redis, *follower));
+        }
+        cmd.arg(cap);
+        for (_, tweets) in group {
+            cmd.arg(tweets.len());
+            for (author, tweet, created_ms) in tweets {
+                cmd.arg(*author).arg(*tweet).arg(*created_ms);
+            }
+        }
+        cmd.ignore();
     }
+    let mut conn = redis.conn().await?;
     match pipe.query_async::<()>(&mut conn).await {
+        // The server does not know the script yet (first use, or Redis restarted): load it and retry.
+        // EVALSHA fails before doing anything, so the retry applies each write once.
         Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
             script.prepare_invoke().load_async(&mut conn).await?;
             pipe.query_async::<()>(&mut conn).await
@@ -196,9 +247,24 @@ pub async fn note_unfollow(redis: &Redis, user: UserId, author: UserId) -> redis
         .await
 }
 
-/// Takes one tweet out of the home timelines of `followers`.
-pub async fn retract(redis: &Redis, tweet: TweetId, followers: &[UserId]) -> redis::RedisResult<()> {
-    remove(redis, Kind::Home, followers, &[tweet]).await
+/// Takes tweets out of home timelines: each `(tweet, followers)` pair, every follower's in one `ZREM`, one
+/// pipelined round trip.
+pub async fn retract(redis: &Redis, retractions: &[(TweetId, &[UserId])]) -> redis::RedisResult<()> {
+    let mut per_follower: HashMap<UserId, Vec<u64>> = HashMap::new();
+    for (tweet, followers) in retractions {
+        for follower in *followers {
+            per_follower.entry(*follower).or_default().push(tweet.0);
+        }
+    }
+    if per_follower.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    for (follower, tweets) in &per_follower {
+        pipe.cmd("ZREM").arg(key(redis, Kind::Home, *follower)).arg(tweets).ignore();
+    }
+    let mut conn = redis.conn().await?;
+    pipe.query_async::<()>(&mut conn).await
 }
 
 pub async fn drop_timeline(redis: &Redis, kind: Kind, user: UserId) -> redis::RedisResult<()> {

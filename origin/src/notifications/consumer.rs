@@ -6,7 +6,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::service;
 use crate::{
-    events::Event,
     fanout::{
         consumer::{self, Outcome, Subscription},
         topology::Names,
@@ -27,12 +26,15 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 }
 
 async fn handle(state: AppState, data: Vec<u8>) -> Outcome {
-    let event: Event = match serde_json::from_slice(&data) {
-        Ok(event) => event,
+    let events = match crate::events::parse_message(&data) {
+        Ok(events) => events,
         Err(error) => return Outcome::Reject(format!("not an event: {error}")),
     };
-    match service::record(&state, &event).await {
-        Ok(()) => Outcome::Ack,
-        Err(error) => Outcome::Retry(error),
+    // One at a time: a failure part-way retries the message, and recording is idempotent.
+    for event in &events {
+        if let Err(error) = service::record(&state, event).await {
+            return Outcome::Retry(error);
+        }
     }
+    Outcome::Ack
 }

@@ -11,13 +11,12 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use futures::FutureExt;
 use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions},
     publisher_confirm::Confirmation,
     BasicProperties, Channel, Connection,
 };
-use tokio::time::{interval, sleep, timeout, Interval, MissedTickBehavior};
+use tokio::time::{sleep, timeout};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -27,11 +26,11 @@ use crate::{
 };
 
 /// Rows per transaction: enough to amortise the round trips, small enough to keep locks short.
-const BATCH: u32 = 200;
+const BATCH: u32 = 500;
+/// Events per published message: a planner handles one message's events together.
+const EVENTS_PER_MESSAGE: usize = 100;
 /// How long the relay sleeps when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(100);
-/// How often the backlog gauges are refreshed.
-const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 /// A broker that has not confirmed a batch by then is treated as failed (the batch is retried).
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause after a failed round before trying again.
@@ -40,21 +39,9 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Relays until `shutdown`; a batch being published when it fires is finished first.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let names = Names::new(&state.config.amqp_prefix);
-    let mut sample = interval(SAMPLE_EVERY);
-    sample.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        let connection = tokio::select! {
-            connection = state.broker.connected(&shutdown) => match connection {
-                Some(connection) => connection,
-                None => return,
-            },
-            // Keep the gauges current while the broker is away: that is when they matter.
-            _ = sample.tick() => {
-                sample_backlog(&state).await;
-                continue;
-            }
-        };
-        match relay_on(&state, &connection, &names, &shutdown, &mut sample).await {
+        let Some(connection) = state.broker.connected(&shutdown).await else { return };
+        match relay_on(&state, &connection, &names, &shutdown).await {
             Ok(()) => return,
             Err(error) => tracing::warn!(error = format!("{error:#}"), "outbox relay failed; retrying"),
         }
@@ -66,13 +53,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 }
 
 /// Relays over one connection until `shutdown` (`Ok`) or a failure (`Err`, to retry on a fresh channel).
-async fn relay_on(
-    state: &AppState,
-    connection: &Connection,
-    names: &Names,
-    shutdown: &CancellationToken,
-    sample: &mut Interval,
-) -> anyhow::Result<()> {
+async fn relay_on(state: &AppState, connection: &Connection, names: &Names, shutdown: &CancellationToken) -> anyhow::Result<()> {
     let channel = connection.create_channel().await.context("while opening the relay channel")?;
     let result = async {
         channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling publisher confirms")?;
@@ -82,16 +63,11 @@ async fn relay_on(
         tracing::info!("outbox relay publishing");
         while !shutdown.is_cancelled() {
             let relayed = relay_batch(state, &channel, names).await?;
-            // While catching up the loop never idles, so sample here too when a sample is due.
-            if sample.tick().now_or_never().is_some() {
-                sample_backlog(state).await;
-            }
             if relayed < BATCH as usize {
                 // Drained (or the rest is locked by another relay): wait for news.
                 tokio::select! {
                     () = state.outbox_notify.notified() => {}
                     () = sleep(IDLE_POLL) => {}
-                    _ = sample.tick() => sample_backlog(state).await,
                     () = shutdown.cancelled() => {}
                 }
             }
@@ -136,15 +112,17 @@ async fn relay_batch(state: &AppState, channel: &Channel, names: &Names) -> anyh
     Ok(rows.len())
 }
 
-/// Publishes every row, then waits for all their confirms together.
+/// Publishes the rows as few messages as their topics allow (the payloads of one topic, in claim order, as
+/// one JSON array of at most [`EVENTS_PER_MESSAGE`]), then waits for all their confirms together. Fewer,
+/// larger messages are what lets the broker and the consumers keep up with a burst of posts.
 async fn publish(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> anyhow::Result<()> {
-    let mut pending = Vec::with_capacity(rows.len());
-    for row in rows {
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/json".into())
-            .with_message_id(row.id.to_string().into());
-        // Mandatory: a message no queue takes comes back, and the round fails instead of losing it.
+    let mut pending = Vec::new();
+    // A row that is not an event (only a bug writes one) travels alone, as it is: it cannot spoil an array
+    // of good events, and its consumer dead-letters exactly that row.
+    let (events, strays): (Vec<&OutboxRow>, Vec<&OutboxRow>) =
+        rows.iter().partition(|row| serde_json::from_str::<crate::events::Event>(&row.payload).is_ok());
+    for row in strays {
+        let properties = BasicProperties::default().with_delivery_mode(2).with_message_id(row.id.to_string().into());
         let options = BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() };
         let confirm = channel
             .basic_publish(exchange, &row.topic, options, row.payload.as_bytes(), properties)
@@ -152,7 +130,48 @@ async fn publish(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> anyho
             .with_context(|| format!("while publishing outbox row {}", row.id))?;
         pending.push(confirm);
     }
+    for (topic, group) in by_topic(&events) {
+        for chunk in group.chunks(EVENTS_PER_MESSAGE) {
+            let properties = BasicProperties::default()
+                .with_delivery_mode(2)
+                .with_content_type("application/json".into())
+                .with_message_id(chunk[0].id.to_string().into());
+            // Mandatory: a message no queue takes comes back, and the round fails instead of losing it.
+            let options = BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() };
+            let confirm = channel
+                .basic_publish(exchange, topic, options, &json_array(chunk), properties)
+                .await
+                .with_context(|| format!("while publishing outbox rows from {}", chunk[0].id))?;
+            pending.push(confirm);
+        }
+    }
     await_confirms(pending).await
+}
+
+/// The rows grouped by topic, each group in claim (id) order.
+fn by_topic<'a>(rows: &[&'a OutboxRow]) -> Vec<(&'a str, Vec<&'a OutboxRow>)> {
+    let mut groups: Vec<(&str, Vec<&OutboxRow>)> = Vec::new();
+    for &row in rows {
+        match groups.iter_mut().find(|(topic, _)| *topic == row.topic) {
+            Some((_, group)) => group.push(row),
+            None => groups.push((row.topic.as_str(), vec![row])),
+        }
+    }
+    groups
+}
+
+/// The payloads (each a JSON object already) as one JSON array.
+fn json_array(rows: &[&OutboxRow]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(rows.iter().map(|row| row.payload.len() + 1).sum::<usize>() + 2);
+    body.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(row.payload.as_bytes());
+    }
+    body.push(b']');
+    body
 }
 
 /// Waits for the broker to confirm every publish; a nack, a returned message or a timeout fails all.
@@ -173,13 +192,21 @@ pub(crate) async fn await_confirms(pending: Vec<lapin::publisher_confirm::Publis
     Ok(())
 }
 
-async fn sample_backlog(state: &AppState) {
-    match store::backlog(&state.db).await {
-        Ok((rows, oldest_micros)) => {
-            state.metrics.outbox_backlog.set(rows);
-            #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
-            state.metrics.outbox_oldest_age.set(oldest_micros as f64 / 1e6);
-        }
-        Err(error) => tracing::debug!(%error, "could not sample the outbox backlog"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: u64, topic: &str, payload: &str) -> OutboxRow {
+        OutboxRow { id, topic: topic.to_owned(), payload: payload.to_owned(), created_at: 0 }
+    }
+
+    #[test]
+    fn rows_become_one_array_per_topic_in_order() {
+        let rows = [row(1, "a", "{\"n\":1}"), row(2, "b", "{\"n\":2}"), row(3, "a", "{\"n\":3}")];
+        let groups = by_topic(&rows.iter().collect::<Vec<_>>());
+        assert_eq!(groups.iter().map(|(topic, group)| (*topic, group.len())).collect::<Vec<_>>(), [("a", 2), ("b", 1)]);
+        assert_eq!(json_array(&groups[0].1), b"[{\"n\":1},{\"n\":3}]");
+        let parsed: serde_json::Value = serde_json::from_slice(&json_array(&groups[1].1)).unwrap();
+        assert_eq!(parsed, serde_json::json!([{"n": 2}]));
     }
 }
