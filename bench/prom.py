@@ -47,7 +47,8 @@ def quantile(q, deltas, total):
 def main():
     command = sys.argv[1]
     if command == "value":
-        print("%g" % samples(sys.argv[2]).get(sys.argv[3], 0.0))
+        value = samples(sys.argv[2]).get(sys.argv[3], 0.0)
+        print(int(value) if value.is_integer() else repr(value))
     elif command == "lag":
         before, after = buckets(samples(sys.argv[2])), buckets(samples(sys.argv[3]))
         prior = dict(before)

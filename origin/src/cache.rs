@@ -20,6 +20,8 @@ pub const INVALIDATION_MS: u64 = 5_000;
 pub struct Redis {
     client: redis::Client,
     manager: Arc<OnceCell<ConnectionManager>>,
+    /// A second connection for the fanout's large pipelines (see [`Redis::bulk_conn`]).
+    bulk: Arc<OnceCell<ConnectionManager>>,
     breaker: Arc<Breaker>,
     prefix: Arc<str>,
 }
@@ -29,6 +31,7 @@ impl Redis {
         Ok(Self {
             client: redis::Client::open(url)?,
             manager: Arc::new(OnceCell::new()),
+            bulk: Arc::new(OnceCell::new()),
             breaker: Arc::new(Breaker::default()),
             prefix: prefix.into(),
         })
@@ -37,6 +40,22 @@ impl Redis {
     /// The shared connection, established on first use. Cloning a manager is cheap; commands from all
     /// clones are pipelined over one socket.
     pub async fn conn(&self) -> redis::RedisResult<GuardedConnection> {
+        self.guarded(&self.manager, Duration::from_millis(500)).await
+    }
+
+    /// The connection for bulk work: fanout deliveries, a thousand timeline writes a pipeline. Redis
+    /// answers one socket's commands in order, so on the shared connection a request's session check
+    /// would queue behind every delivery pipeline in flight; on its own socket it is served between them.
+    /// Its replies may take longer under load, hence the longer timeout.
+    pub async fn bulk_conn(&self) -> redis::RedisResult<GuardedConnection> {
+        self.guarded(&self.bulk, Duration::from_secs(5)).await
+    }
+
+    async fn guarded(
+        &self,
+        cell: &OnceCell<ConnectionManager>,
+        response_timeout: Duration,
+    ) -> redis::RedisResult<GuardedConnection> {
         // Only a look: the command itself is where the breaker admits its probe.
         if self.breaker.is_open() {
             return Err(redis::RedisError::from((
@@ -44,12 +63,11 @@ impl Redis {
                 "Redis is unreachable; not trying again yet",
             )));
         }
-        let manager = self
-            .manager
+        let manager = cell
             .get_or_try_init(|| {
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Duration::from_millis(500))
-                    .set_response_timeout(Duration::from_millis(500))
+                    .set_response_timeout(response_timeout)
                     .set_number_of_retries(1)
                     .set_max_delay(1000);
                 ConnectionManager::new_with_config(self.client.clone(), config)

@@ -56,6 +56,8 @@ pub struct Config {
     /// Outbox rows plus queued fanout messages above which posting answers 503 (`Retry-After`); 0 turns
     /// this backpressure off.
     pub fanout_max_backlog: u64,
+    /// Fanout lag (ms) above which posting waits, then answers 503; 0 turns this bound off.
+    pub fanout_max_lag_ms: u64,
     /// Largest number of tweet ids kept per Redis timeline; older pages come from MySQL.
     pub timeline_cap: usize,
     /// Base of the absolute URLs the origin gives out for media (what clients can reach).
@@ -101,6 +103,7 @@ impl Config {
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
             fanout_max_backlog: parse("FANOUT_MAX_BACKLOG", 20_000)?,
+            fanout_max_lag_ms: parse("FANOUT_MAX_LAG_MS", 1_000)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,
             public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8000".into()),
             media_dir: var("MEDIA_DIR").unwrap_or_else(|| "./var/media".into()).into(),
@@ -190,6 +193,7 @@ impl std::fmt::Debug for Config {
             .field("fanout_batch_size", &self.fanout_batch_size)
             .field("hybrid_threshold", &self.hybrid_threshold)
             .field("fanout_max_backlog", &self.fanout_max_backlog)
+            .field("fanout_max_lag_ms", &self.fanout_max_lag_ms)
             .field("timeline_cap", &self.timeline_cap)
             .field("public_url", &self.public_url)
             .field("media_dir", &self.media_dir)

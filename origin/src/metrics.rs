@@ -24,8 +24,10 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// Outbox rows not yet confirmed by the broker (sampled by every relaying process).
     pub outbox_backlog: IntGauge,
-    /// Tweets refused with 503 because the fanout backlog was over its bound.
+    /// Tweets refused with 503 because the fanout stayed past its bounds.
     pub tweets_refused: IntCounter,
+    /// Tweets that waited for the fanout to come back within its bounds before being accepted.
+    pub tweets_delayed: IntCounter,
     /// Age of the oldest outbox row, in seconds (0 when empty).
     pub outbox_oldest_age: Gauge,
     /// Events the broker confirmed, by topic.
@@ -72,7 +74,9 @@ impl Metrics {
         )?;
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
         let tweets_refused =
-            IntCounter::new("tweets_refused_total", "Tweets refused (503) while the fanout backlog was over its bound")?;
+            IntCounter::new("tweets_refused_total", "Tweets refused (503): the fanout stayed past its bounds")?;
+        let tweets_delayed =
+            IntCounter::new("tweets_delayed_total", "Tweets that waited for the fanout to catch up before acceptance")?;
         let outbox_oldest_age =
             Gauge::new("outbox_oldest_age_seconds", "Age of the oldest outbox row waiting for the relay")?;
         let events_published = IntCounterVec::new(
@@ -105,8 +109,8 @@ impl Metrics {
                 "Seconds from a tweet's creation to its delivery to followers' home timelines",
             )
             .buckets(vec![
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0,
-                300.0,
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0,
+                60.0, 300.0,
             ]),
         )?;
         let redeliveries = IntCounterVec::new(
@@ -139,6 +143,7 @@ impl Metrics {
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(outbox_backlog.clone()))?;
         registry.register(Box::new(tweets_refused.clone()))?;
+        registry.register(Box::new(tweets_delayed.clone()))?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
         registry.register(Box::new(events_published.clone()))?;
         registry.register(Box::new(fanout_plans.clone()))?;
@@ -152,6 +157,7 @@ impl Metrics {
             http_duration,
             outbox_backlog,
             tweets_refused,
+            tweets_delayed,
             outbox_oldest_age,
             events_published,
             fanout_plans,

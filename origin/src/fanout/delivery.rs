@@ -66,7 +66,9 @@ pub(crate) async fn handle(state: AppState, data: Vec<u8>) -> Outcome {
     };
     match apply(&state, batches).await {
         Ok(applied) => {
-            record(&state, &applied);
+            if let Some(lag_ms) = record(&state, &applied) {
+                super::backlog::publish_lag(&state.redis, lag_ms).await;
+            }
             Outcome::Ack
         }
         Err(error) => Outcome::Retry(error),
@@ -101,8 +103,10 @@ async fn apply(state: &AppState, batches: Vec<DeliveryBatch>) -> anyhow::Result<
     Ok(applied)
 }
 
-fn record(state: &AppState, applied: &[DeliveryBatch]) {
+/// Counts what was applied; returns the age (ms) of the oldest tweet added, if any.
+fn record(state: &AppState, applied: &[DeliveryBatch]) -> Option<i64> {
     let now = crate::ids::now_micros();
+    let mut oldest: Option<i64> = None;
     for action in [Action::Add, Action::Remove] {
         let of_action: Vec<&DeliveryBatch> = applied.iter().filter(|batch| batch.action == action).collect();
         if of_action.is_empty() {
@@ -115,12 +119,14 @@ fn record(state: &AppState, applied: &[DeliveryBatch]) {
         if action == Action::Add {
             for batch in of_action {
                 // The tweet's id carries its creation time (to the millisecond).
-                let age = now - crate::ids::created_at_of(batch.tweet_id.0);
+                let age = (now - crate::ids::created_at_of(batch.tweet_id.0)).max(0);
                 #[expect(clippy::cast_precision_loss, reason = "an age in microseconds fits a double well enough")]
-                state.metrics.fanout_lag.observe(age.max(0) as f64 / 1e6);
+                state.metrics.fanout_lag.observe(age as f64 / 1e6);
+                oldest = oldest.max(Some(age / 1000));
             }
         }
     }
+    oldest
 }
 
 #[cfg(test)]

@@ -58,4 +58,3 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     };
     tokio::join!(planner, delivery);
 }
-

@@ -66,7 +66,12 @@ struct Work {
 /// Publishes the events' delivery messages; returns what was decided per event (`pushed`, `pulled`,
 /// `gone`, `ignored`).
 #[tracing::instrument(skip_all, fields(events = events.len()))]
-async fn plan(state: &AppState, names: &Names, channel: &Channel, events: &[Event]) -> anyhow::Result<Vec<&'static str>> {
+async fn plan(
+    state: &AppState,
+    names: &Names,
+    channel: &Channel,
+    events: &[Event],
+) -> anyhow::Result<Vec<&'static str>> {
     let mut outcomes = Vec::with_capacity(events.len());
     let mut planned = Vec::new();
     for event in events {
@@ -119,9 +124,8 @@ async fn plan(state: &AppState, names: &Names, channel: &Channel, events: &[Even
     let (small, large): (Vec<Work>, Vec<Work>) =
         work.into_iter().partition(|item| counts.get(&item.author).copied().unwrap_or(0) <= u64::from(page));
     for chunk in small_author_chunks(&small, &counts) {
-        let followers = friendships::store::followers_of_many(&state.db, &chunk)
-            .await
-            .context("while reading followers")?;
+        let followers =
+            friendships::store::followers_of_many(&state.db, &chunk).await.context("while reading followers")?;
         let mut of: HashMap<UserId, Vec<UserId>> = HashMap::new();
         for (author, follower) in followers {
             of.entry(author).or_default().push(follower);

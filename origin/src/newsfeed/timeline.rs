@@ -135,40 +135,42 @@ pub struct Push<'a> {
 const TIMELINES_PER_CALL: usize = 100;
 
 /// For each timeline `i`: `KEYS[2i-1]` the home timeline, `KEYS[2i]` its owner's unfollowed authors.
-/// `ARGV[1]` cap, then per timeline a count `n` and `n` triples (author, tweet id, the tweet's creation
-/// in ms). Adds the tweets to each timeline that exists, except those written before their owner
-/// unfollowed the author, and trims it to the cap. Idempotent: adding an id twice changes nothing.
-/// Returns the number of tweets added.
+/// `ARGV[1]` cap, `ARGV[2]` trim slack, then per timeline a count `n` and `n` triples (author, tweet id,
+/// the tweet's creation in ms). Adds the tweets to each timeline that exists, except those written before
+/// their owner unfollowed the author. Idempotent: adding an id twice changes nothing. Returns the number
+/// of tweets added.
+///
+/// A timeline is trimmed back to the cap only once it is `slack` items over it: removing a few dozen of
+/// the oldest items at once costs Redis far less than one removal per delivery, and readers never look
+/// past the cap's window anyway (older pages come from MySQL). `ZCARD` doubles as the existence check
+/// (an existing timeline always holds a member: a marker or an item).
 fn deliver_script() -> &'static Script {
     static SCRIPT: OnceLock<Script> = OnceLock::new();
     SCRIPT.get_or_init(|| {
         Script::new(
             r"
             local cap = tonumber(ARGV[1])
-            local at = 2
+            local slack = tonumber(ARGV[2])
+            local at = 3
             local added = 0
             for k = 1, #KEYS, 2 do
                 local n = tonumber(ARGV[at])
                 local first = at + 1
                 at = first + 3 * n
-                if redis.call('EXISTS', KEYS[k]) == 1 then
-                    local noted = redis.call('EXISTS', KEYS[k + 1]) == 1
+                local size = redis.call('ZCARD', KEYS[k])
+                if size > 0 then
                     local members = {}
                     for i = first, at - 1, 3 do
-                        local skip = false
-                        if noted then
-                            local unfollowed = redis.call('HGET', KEYS[k + 1], ARGV[i])
-                            skip = unfollowed and tonumber(ARGV[i + 2]) <= tonumber(unfollowed)
-                        end
-                        if not skip then
+                        local unfollowed = redis.call('HGET', KEYS[k + 1], ARGV[i])
+                        if not (unfollowed and tonumber(ARGV[i + 2]) <= tonumber(unfollowed)) then
                             members[#members + 1] = ARGV[i + 1]
                             members[#members + 1] = ARGV[i + 1]
                         end
                     end
                     if #members > 0 then
-                        redis.call('ZADD', KEYS[k], unpack(members))
-                        added = added + #members / 2
-                        if redis.call('ZCARD', KEYS[k]) > cap then
+                        local fresh = redis.call('ZADD', KEYS[k], unpack(members))
+                        added = added + fresh
+                        if size + fresh > cap + slack then
                             redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -(cap + 1))
                         end
                     end
@@ -179,6 +181,9 @@ fn deliver_script() -> &'static Script {
         )
     })
 }
+
+/// Items a home timeline may hold over its cap before the delivery script trims it.
+const TRIM_SLACK: usize = 32;
 
 /// Pushes tweets into their authors' followers' home timelines (the fanout's delivery step): each
 /// follower's tweets together, a hundred timelines a script call, all calls in one pipelined round
@@ -207,7 +212,7 @@ pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::R
         for (follower, _) in group {
             cmd.arg(key(redis, Kind::Home, *follower)).arg(unfollowed_key(redis, *follower));
         }
-        cmd.arg(cap);
+        cmd.arg(cap).arg(TRIM_SLACK);
         for (_, tweets) in group {
             cmd.arg(tweets.len());
             for (author, tweet, created_ms) in tweets {
@@ -216,7 +221,7 @@ pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::R
         }
         cmd.ignore();
     }
-    let mut conn = redis.conn().await?;
+    let mut conn = redis.bulk_conn().await?;
     match pipe.query_async::<()>(&mut conn).await {
         // The server does not know the script yet (first use, or Redis restarted): load it and retry.
         // EVALSHA fails before doing anything, so the retry applies each write once.
@@ -263,7 +268,7 @@ pub async fn retract(redis: &Redis, retractions: &[(TweetId, &[UserId])]) -> red
     for (follower, tweets) in &per_follower {
         pipe.cmd("ZREM").arg(key(redis, Kind::Home, *follower)).arg(tweets).ignore();
     }
-    let mut conn = redis.conn().await?;
+    let mut conn = redis.bulk_conn().await?;
     pipe.query_async::<()>(&mut conn).await
 }
 

@@ -1,8 +1,9 @@
 //! The relay: moves outbox rows to RabbitMQ and deletes them once the broker has confirmed them.
 //!
-//! Each round claims a batch in a MySQL transaction (`FOR UPDATE SKIP LOCKED`, so several origins relay
-//! side by side), publishes the whole batch on a publisher-confirm channel, waits for all confirms at once
-//! and only then deletes the rows and commits. Any failure rolls back: the rows stay and are published
+//! One process of a deployment relays at a time (its [`Lease`]); the others stand by. Each round claims a
+//! batch in a MySQL transaction (`FOR UPDATE SKIP LOCKED`, so a standby taking over while the old holder
+//! finishes its round skips that round's rows), publishes it on a publisher-confirm channel as one message
+//! per topic and hundred events, waits for all confirms at once and only then deletes the rows and commits. Any failure rolls back: the rows stay and are published
 //! again later. A row can therefore reach the broker twice, never zero times; consumers are idempotent.
 //!
 //! While RabbitMQ is down rows accumulate (writes keep working) and the relay waits for the broker's next
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     fanout::topology::{self, Names},
+    outbox::lease::Lease,
     outbox::store::{self, OutboxRow},
     state::AppState,
 };
@@ -33,27 +35,43 @@ const EVENTS_PER_MESSAGE: usize = 100;
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// A broker that has not confirmed a batch by then is treated as failed (the batch is retried).
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a standing-by relay asks for the lease.
+const STANDBY_POLL: Duration = Duration::from_secs(1);
 /// Pause after a failed round before trying again.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// Relays until `shutdown`; a batch being published when it fires is finished first.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let names = Names::new(&state.config.amqp_prefix);
+    let mut lease = match Lease::new(&state.config) {
+        Ok(lease) => lease,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "the outbox relay cannot start");
+            return;
+        }
+    };
     loop {
-        let Some(connection) = state.broker.connected(&shutdown).await else { return };
-        match relay_on(&state, &connection, &names, &shutdown).await {
-            Ok(()) => return,
+        let Some(connection) = state.broker.connected(&shutdown).await else { break };
+        match relay_on(&state, &connection, &names, &mut lease, &shutdown).await {
+            Ok(()) => break,
             Err(error) => tracing::warn!(error = format!("{error:#}"), "outbox relay failed; retrying"),
         }
         tokio::select! {
             () = sleep(RETRY_AFTER) => {}
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
         }
     }
+    lease.release().await;
 }
 
 /// Relays over one connection until `shutdown` (`Ok`) or a failure (`Err`, to retry on a fresh channel).
-async fn relay_on(state: &AppState, connection: &Connection, names: &Names, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn relay_on(
+    state: &AppState,
+    connection: &Connection,
+    names: &Names,
+    lease: &mut Lease,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let channel = connection.create_channel().await.context("while opening the relay channel")?;
     let result = async {
         channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling publisher confirms")?;
@@ -62,6 +80,14 @@ async fn relay_on(state: &AppState, connection: &Connection, names: &Names, shut
         topology::declare(&channel, names).await?;
         tracing::info!("outbox relay publishing");
         while !shutdown.is_cancelled() {
+            if !lease.held().await {
+                // Another process relays; take over if it goes away.
+                tokio::select! {
+                    () = sleep(STANDBY_POLL) => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
+            }
             let relayed = relay_batch(state, &channel, names).await?;
             if relayed < BATCH as usize {
                 // Drained (or the rest is locked by another relay): wait for news.

@@ -16,6 +16,7 @@ use crate::{
     comments,
     error::{ApiError, Result},
     events::Event,
+    fanout::backlog::{self, Bounds},
     ids::created_at_of,
     likes::{self, store::ContentType},
     media::{self, form::UploadForm, key::Folder, service::Image},
@@ -84,6 +85,16 @@ pub async fn create_with_photos(
     content: String,
     photos: Vec<Image>,
 ) -> Result<Tweet> {
+    // Backpressure: while the fanout is too far behind, a new tweet would only reach its followers late.
+    let bounds = Bounds { backlog: state.config.fanout_max_backlog, lag_ms: state.config.fanout_max_lag_ms };
+    match backlog::admit(&state.backlog, bounds).await {
+        Ok(false) => {}
+        Ok(true) => state.metrics.tweets_delayed.inc(),
+        Err(()) => {
+            state.metrics.tweets_refused.inc();
+            return Err(ApiError::Backlogged { retry_after_secs: 1 });
+        }
+    }
     let id = TweetId(state.ids.next());
     let photo_keys = media::service::store(state, Folder::Photos, photos).await?;
     let committed: Result<()> = async {

@@ -39,7 +39,7 @@ use tokio::sync::RwLock;
 use crate::helpers::{spawn_app_with, TestApp};
 
 /// Held for writing by the test that stops RabbitMQ, for reading by every other test here.
-static BROKER: RwLock<()> = RwLock::const_new(());
+pub(crate) static BROKER: RwLock<()> = RwLock::const_new(());
 
 /// How long any asynchronous effect may take before the test fails. Generous: with the whole suite
 /// running, the broker declares and deletes hundreds of quorum queues at once on two cores.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attacks;
+mod backpressure;
 mod bad_ids;
 mod bad_input;
 mod comments;
