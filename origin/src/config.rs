@@ -103,7 +103,7 @@ impl Config {
             fanout_batch_size: parse("FANOUT_BATCH_SIZE", 1000)?,
             hybrid_threshold: parse("HYBRID_THRESHOLD", 10_000)?,
             fanout_max_backlog: parse("FANOUT_MAX_BACKLOG", 20_000)?,
-            fanout_max_lag_ms: parse("FANOUT_MAX_LAG_MS", 1_000)?,
+            fanout_max_lag_ms: parse("FANOUT_MAX_LAG_MS", 500)?,
             timeline_cap: parse("TIMELINE_CAP", 800)?,
             public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8000".into()),
             media_dir: var("MEDIA_DIR").unwrap_or_else(|| "./var/media".into()).into(),

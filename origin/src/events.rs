@@ -69,11 +69,11 @@ mod tests {
     fn a_message_holds_one_event_or_an_array_of_them() {
         let created = Event::TweetCreated { tweet_id: TweetId(5), author_id: UserId(2) };
         let deleted = Event::TweetDeleted { tweet_id: TweetId(6), author_id: UserId(2) };
-        let one = serde_json::to_vec(&created).unwrap();
-        assert_eq!(parse_message(&one).unwrap(), vec![created.clone()]);
-        let many = serde_json::to_vec(&[&created, &deleted]).unwrap();
-        assert_eq!(parse_message(&many).unwrap(), vec![created, deleted]);
-        let error = parse_message(br#"[{"type": "tweet_created"}]"#).unwrap_err().to_string();
+        let one = serde_json::to_vec(&created).expect("json");
+        assert_eq!(parse_message(&one).expect("a message"), vec![created.clone()]);
+        let many = serde_json::to_vec(&[&created, &deleted]).expect("json");
+        assert_eq!(parse_message(&many).expect("a message"), vec![created, deleted]);
+        let error = parse_message(br#"[{"type": "tweet_created"}]"#).expect_err("not an event").to_string();
         assert!(error.contains("missing field"), "{error}");
         assert!(parse_message(b"{}").is_err());
     }

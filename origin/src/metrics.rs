@@ -24,6 +24,9 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// Outbox rows not yet confirmed by the broker (sampled by every relaying process).
     pub outbox_backlog: IntGauge,
+    /// The fanout lag posting is held to, as last sampled (the larger of the delivery workers' published
+    /// lag and the oldest outbox row's age), in seconds.
+    pub fanout_sampled_lag: Gauge,
     /// Tweets refused with 503 because the fanout stayed past its bounds.
     pub tweets_refused: IntCounter,
     /// Tweets that waited for the fanout to come back within its bounds before being accepted.
@@ -73,6 +76,10 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay")?;
+        let fanout_sampled_lag = Gauge::new(
+            "fanout_sampled_lag_seconds",
+            "The fanout lag posting is held to (latest delivery lag or oldest outbox row), as last sampled",
+        )?;
         let tweets_refused =
             IntCounter::new("tweets_refused_total", "Tweets refused (503): the fanout stayed past its bounds")?;
         let tweets_delayed =
@@ -143,6 +150,7 @@ impl Metrics {
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(outbox_backlog.clone()))?;
         registry.register(Box::new(tweets_refused.clone()))?;
+        registry.register(Box::new(fanout_sampled_lag.clone()))?;
         registry.register(Box::new(tweets_delayed.clone()))?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
         registry.register(Box::new(events_published.clone()))?;
@@ -157,6 +165,7 @@ impl Metrics {
             http_duration,
             outbox_backlog,
             tweets_refused,
+            fanout_sampled_lag,
             tweets_delayed,
             outbox_oldest_age,
             events_published,

@@ -111,7 +111,10 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         }
         let oldest_ms = sample_outbox(&state).await;
         let delivered_ms = read_lag(&state.redis).await;
-        state.backlog.lag_ms.store(oldest_ms.max(delivered_ms), Ordering::Relaxed);
+        let lag_ms = oldest_ms.max(delivered_ms);
+        state.backlog.lag_ms.store(lag_ms, Ordering::Relaxed);
+        #[expect(clippy::cast_precision_loss, reason = "milliseconds of lag fit a double")]
+        state.metrics.fanout_sampled_lag.set(lag_ms as f64 / 1e3);
         if round % QUEUES_EVERY == 0 {
             sample_queues(&state, &names).await;
         }

@@ -141,11 +141,11 @@ mod tests {
             action: Action::Add,
             followers: vec![UserId(2), UserId(3)],
         };
-        let one = serde_json::to_vec(&batch).unwrap();
-        assert_eq!(parse_message(&one).unwrap(), vec![batch.clone()]);
-        let many = serde_json::to_vec(&[&batch, &batch]).unwrap();
-        assert_eq!(parse_message(&many).unwrap().len(), 2);
-        assert_eq!(deliveries(&parse_message(&many).unwrap()), 4);
+        let one = serde_json::to_vec(&batch).expect("json");
+        assert_eq!(parse_message(&one).expect("a message"), vec![batch.clone()]);
+        let many = serde_json::to_vec(&[&batch, &batch]).expect("json");
+        assert_eq!(parse_message(&many).expect("a message").len(), 2);
+        assert_eq!(deliveries(&parse_message(&many).expect("a message")), 4);
         assert!(parse_message(br#"[{"tweet_id": 9}]"#).is_err());
     }
 }

@@ -232,7 +232,7 @@ mod tests {
         let groups = by_topic(&rows.iter().collect::<Vec<_>>());
         assert_eq!(groups.iter().map(|(topic, group)| (*topic, group.len())).collect::<Vec<_>>(), [("a", 2), ("b", 1)]);
         assert_eq!(json_array(&groups[0].1), b"[{\"n\":1},{\"n\":3}]");
-        let parsed: serde_json::Value = serde_json::from_slice(&json_array(&groups[1].1)).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&json_array(&groups[1].1)).expect("json");
         assert_eq!(parsed, serde_json::json!([{"n": 2}]));
     }
 }

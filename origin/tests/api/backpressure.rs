@@ -5,7 +5,13 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{header::RETRY_AFTER, StatusCode};
-use rookery_origin::worker::Worker;
+use rookery_origin::{
+    events::Event,
+    ids::{created_at_of, IdGenerator},
+    outbox,
+    worker::Worker,
+};
+use rookery_shared::ids::{TweetId, UserId};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, Account, TestApp};
@@ -38,6 +44,7 @@ async fn posting_waits_then_is_refused_while_the_fanout_is_behind_and_resumes_wh
     let app = spawn_app_with(|c| {
         c.run_consumers = false;
         c.fanout_max_backlog = 2;
+        c.rate_limits = false;
     })
     .await;
     let author = app.signup("author_bp").await;
@@ -89,12 +96,29 @@ async fn a_queued_burst_is_delivered_in_packed_messages_each_tweet_once() {
         app.follow(&reader, author).await;
     }
     app.feed(&reader, "").await;
+    // Thirty tweets and their events in one transaction, so the relay publishes them as one message.
+    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let ids = IdGenerator::new(15);
+    let mut tx = db.begin().await.expect("a transaction");
     let mut posted = Vec::new();
     for i in 0..30 {
-        let author = [&ann, &bob, &cat][i % 3];
-        posted.push(app.post_tweet(author, &format!("burst {i}")).await["id"].as_u64().expect("an id"));
+        let author = UserId([&ann, &bob, &cat][i % 3].id);
+        let tweet = TweetId(ids.next());
+        sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, ?, ?)")
+            .bind(tweet)
+            .bind(author)
+            .bind(format!("burst {i}"))
+            .bind(created_at_of(tweet.0))
+            .execute(&mut *tx)
+            .await
+            .expect("a tweet");
+        outbox::store::enqueue(&mut tx, &ids, &Event::TweetCreated { tweet_id: tweet, author_id: author })
+            .await
+            .expect("its event");
+        posted.push(tweet.0);
     }
-
+    tx.commit().await.expect("commit");
+    db.close().await;
     let worker = Worker::build(app.config.clone()).await.expect("the worker builds");
     let metrics = worker.state().metrics.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -109,11 +133,47 @@ async fn a_queued_burst_is_delivered_in_packed_messages_each_tweet_once() {
     ids.sort_unstable();
     posted.sort_unstable();
     assert_eq!(ids, posted, "every tweet of the burst once");
-    // Thirty tweets for one follower: fewer delivery messages than tweets.
-    let messages = metrics.fanout_batches.with_label_values(&["add"]).get();
-    assert!(messages < 30, "{messages} delivery messages for 30 tweets");
+    // Thirty tweets for one follower, planned together: one delivery message.
+    assert_eq!(metrics.fanout_batches.with_label_values(&["add"]).get(), 1);
     assert_eq!(metrics.fanout_plans.with_label_values(&["pushed"]).get(), 30);
     stop.send(()).expect("the worker is running");
     let finished = tokio::time::timeout(Duration::from_secs(20), running).await;
     assert!(matches!(finished, Ok(Ok(Ok(())))), "the worker did not stop cleanly: {finished:?}");
+}
+
+#[tokio::test]
+async fn posting_is_held_back_while_deliveries_lag_past_the_bound() {
+    let _broker = crate::fanout::BROKER.read().await;
+    // Any real delivery takes longer than a millisecond, so each one puts the fanout past this bound.
+    let app = spawn_app_with(|c| {
+        c.fanout_max_lag_ms = 1;
+        // Retries here are many; the post limit is not what is tested.
+        c.rate_limits = false;
+    })
+    .await;
+    let author = app.signup("author_lag").await;
+    let reader = app.signup("reader_lag").await;
+    app.follow(&reader, &author).await;
+    app.feed(&reader, "").await;
+    assert_eq!(post_raw(&app, &author, "the first").await.status(), StatusCode::CREATED);
+    assert!(
+        app.eventually(30, || async {
+            metric(&app.metrics_text().await, "rookery_fanout_delivery_lag_seconds_count") >= 1.0
+        })
+        .await,
+        "the first tweet was never delivered"
+    );
+    let refused = app
+        .eventually(10, || async {
+            post_raw(&app, &author, "held back").await.status() == StatusCode::SERVICE_UNAVAILABLE
+        })
+        .await;
+    assert!(refused, "posting went on while the published lag was past the bound");
+    // The published lag expires when nothing is delivered any more; posting resumes.
+    assert!(
+        app.eventually(30, || async { post_raw(&app, &author, "later on").await.status() == StatusCode::CREATED })
+            .await,
+        "posting never resumed"
+    );
+    assert!(metric(&app.metrics_text().await, "rookery_tweets_refused_total") >= 1.0);
 }
