@@ -48,10 +48,12 @@ origin-release:
 bench: services
 	bash bench/origin.sh
 
-## lint: clippy on the native crates and on the worker for wasm32
+## lint: formatting (rustfmt.toml) and clippy, warnings as errors, on the native crates and on the worker for wasm32
 lint:
-	cargo clippy --workspace --exclude rookery-edge --all-targets
-	cargo clippy -p rookery-edge --target wasm32-unknown-unknown
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude rookery-edge --all-targets -- -D warnings
+	rustup target add wasm32-unknown-unknown
+	cargo clippy -p rookery-edge --target wasm32-unknown-unknown -- -D warnings
 
 # ---------------------------------------------------------------------------------------------------
 # Edge worker (Rust → Wasm via worker-build, run by wrangler). Nothing here downloads from GitHub:

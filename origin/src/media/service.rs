@@ -68,9 +68,9 @@ fn reason(rejected: &Rejected) -> &'static str {
 
 fn too_large(max: usize) -> String {
     const MB: usize = 1024 * 1024;
-    let size = if max % MB == 0 {
+    let size = if max.is_multiple_of(MB) {
         format!("{} MB", max / MB)
-    } else if max % 1024 == 0 {
+    } else if max.is_multiple_of(1024) {
         format!("{} KB", max / 1024)
     } else {
         format!("{max} bytes")

@@ -182,6 +182,9 @@ fn deliver_script() -> &'static Script {
     })
 }
 
+/// One tweet for one timeline, as the delivery script takes it: (author, tweet id, creation in ms).
+type Arrival = (u64, u64, i64);
+
 /// Items a home timeline may hold over its cap before the delivery script trims it.
 const TRIM_SLACK: usize = 32;
 
@@ -191,8 +194,8 @@ const TRIM_SLACK: usize = 32;
 /// author's tweets written before the unfollow.
 #[tracing::instrument(skip_all, fields(pushes = pushes.len()))]
 pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::RedisResult<()> {
-    // Follower → (author, tweet, created ms), in the order given.
-    let mut per_follower: HashMap<UserId, Vec<(u64, u64, i64)>> = HashMap::new();
+    // Follower → what to add to their timeline, in the order given.
+    let mut per_follower: HashMap<UserId, Vec<Arrival>> = HashMap::new();
     for push in pushes {
         let author = push.author.map_or(0, |a| a.0);
         let created_ms = crate::ids::created_at_of(push.tweet.0) / 1000;
@@ -203,7 +206,7 @@ pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::R
     if per_follower.is_empty() {
         return Ok(());
     }
-    let mut followers: Vec<(UserId, Vec<(u64, u64, i64)>)> = per_follower.into_iter().collect();
+    let mut followers: Vec<(UserId, Vec<Arrival>)> = per_follower.into_iter().collect();
     followers.sort_unstable_by_key(|(follower, _)| *follower);
     let script = deliver_script();
     let mut pipe = redis::pipe();
