@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-origin origin-release services bench lint browser api-fuzz
+.PHONY: help setup run test origin-release services bench lint browser api-fuzz
 
 ## help: list the targets
 help:
@@ -44,7 +44,7 @@ services:
 origin-release:
 	cargo build --release -p rookery-origin
 
-## bench: the origin's benchmarks and the machine's limits in one run, one summary table (~12 min; docs/benchmarks.md)
+## bench: the origin's benchmarks and the machine's limits in one run, one summary table (~15 min; docs/benchmarks.md)
 bench: services
 	bash bench/origin.sh
 

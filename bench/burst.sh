@@ -3,7 +3,7 @@
 #   inline  one `origin serve` running the consumers (the default deployment);
 #   split   `origin serve` with RUN_CONSUMERS=off beside one `origin worker`.
 # Phases: POST /api/tweets/ as fast as 64 connections can for $BURST (authors with ~100 followers each),
-# then at about half that rate with 32 connections. For each: POST throughput and latency, the fanout's
+# then at about 1,000 tweets/s (HALF_RATE, half the goal's rate) with 32 connections. For each: POST throughput and latency, the fanout's
 # lag (post to follower timeline, from the delivery histogram), the backlog sampled every 0.5 s, and how
 # long the fanout needs after posting stops. Called by bench/origin.sh with the database seeded and every
 # timeline live; writes `<mode>_*` lines to <out>/results.env.
@@ -105,7 +105,6 @@ phase() {
 }
 
 phase "${MODE}_max" -t2 -c64 -d"$BURST"
-max=$(awk -F= -v k="${MODE}_max_posted_per_s" '$1 == k {v = $2} END {print v}' "$OUT/results.env")
-# Half the accepted rate: 32 connections, each pausing so that 32 * 1000 / delay ≈ max / 2.
-delay=$(awk -v m="$max" 'BEGIN {d = 32 * 1000 / (m / 2); printf "%d", d < 1 ? 1 : d}')
+# Half the goal's 2,000 tweets/s: 32 connections, each pausing so that 32 * 1000 / delay ≈ HALF_RATE.
+delay=$(awk -v r="${HALF_RATE:-1000}" 'BEGIN {d = 32 * 1000 / r; printf "%d", d < 1 ? 1 : d}')
 DELAY_MS=$delay phase "${MODE}_half" -t2 -c32 -d"$BURST"

@@ -4,7 +4,7 @@
 # 100,000 followers. Uses its own database (rookery_bench), Redis prefix (bench:) and RabbitMQ names
 # (rookery_bench), and removes them at the end. Prints one summary table; raw output lands in var/bench/.
 #
-#   bash bench/origin.sh                       # everything, ~12 minutes
+#   bash bench/origin.sh                       # everything, ~15 minutes
 #   DURATION=30s BURST=60s bash bench/origin.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +74,8 @@ run healthz -t2 -c"$CONNECTIONS" -d"$DURATION" "$BASE/healthz"
 run feed -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/feed.lua "$BASE/api/newsfeeds/"
 kill "$origin_pid"; wait "$origin_pid" 2>/dev/null || true; origin_pid=
 
+echo "== the write path alone, then the fanout alone (origin worker started afterwards)"
+bash bench/capacity.sh "$BIN" "$OUT"
 echo "== writes and the fanout, consumers inside origin serve"
 bash bench/burst.sh "$BIN" "$OUT" inline
 echo "== writes and the fanout, RUN_CONSUMERS=off beside origin worker"

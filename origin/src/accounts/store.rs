@@ -129,12 +129,8 @@ pub async fn revoke_sessions(
         return Ok(ending);
     }
     let mut query = sqlx::QueryBuilder::new("UPDATE sessions SET revoked_at = ");
-    query.push_bind(now).push(" WHERE user_id = ").push_bind(user).push(" AND id IN (");
-    let mut list = query.separated(", ");
-    for id in &ending {
-        list.push_bind(*id);
-    }
-    query.push(")");
+    query.push_bind(now).push(" WHERE user_id = ").push_bind(user).push(" AND id IN ");
+    crate::db::push_list(&mut query, ending.iter().copied());
     query.build().execute(&mut **tx).await?;
     Ok(ending)
 }

@@ -121,12 +121,8 @@ pub async fn followed_among(db: impl MySqlExecutor<'_>, user: UserId, others: &[
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::new("SELECT to_user_id FROM friendships WHERE from_user_id = ");
-    query.push_bind(user).push(" AND to_user_id IN (");
-    let mut list = query.separated(", ");
-    for other in others {
-        list.push_bind(*other);
-    }
-    query.push(")");
+    query.push_bind(user).push(" AND to_user_id IN ");
+    crate::db::push_list(&mut query, others.iter().copied());
     query.build_query_scalar().fetch_all(db).await
 }
 

@@ -145,12 +145,8 @@ pub async fn liked_among(
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::new("SELECT object_id FROM likes WHERE user_id = ");
-    query.push_bind(user).push(" AND content_type = ").push_bind(kind.as_str()).push(" AND object_id IN (");
-    let mut list = query.separated(", ");
-    for object in objects {
-        list.push_bind(*object);
-    }
-    query.push(")");
+    query.push_bind(user).push(" AND content_type = ").push_bind(kind.as_str()).push(" AND object_id IN ");
+    crate::db::push_list(&mut query, objects.iter().copied());
     query.build_query_scalar().fetch_all(db).await
 }
 
@@ -181,11 +177,7 @@ pub async fn delete_of_objects(
         return Ok(());
     }
     let mut query = sqlx::QueryBuilder::new("DELETE FROM likes WHERE content_type = ");
-    query.push_bind(kind.as_str()).push(" AND object_id IN (");
-    let mut list = query.separated(", ");
-    for object in objects {
-        list.push_bind(*object);
-    }
-    query.push(")");
+    query.push_bind(kind.as_str()).push(" AND object_id IN ");
+    crate::db::push_list(&mut query, objects.iter().copied());
     query.build().execute(&mut **tx).await.map(drop)
 }

@@ -158,7 +158,17 @@ fn deliver_script() -> &'static Script {
                 local first = at + 1
                 at = first + 3 * n
                 local size = redis.call('ZCARD', KEYS[k])
-                if size > 0 then
+                if size > 0 and n == 1 then
+                    -- The common case (one tweet for this follower): no table to build.
+                    local unfollowed = redis.call('HGET', KEYS[k + 1], ARGV[first])
+                    if not (unfollowed and tonumber(ARGV[first + 2]) <= tonumber(unfollowed)) then
+                        local fresh = redis.call('ZADD', KEYS[k], ARGV[first + 1], ARGV[first + 1])
+                        added = added + fresh
+                        if size + fresh > cap + slack then
+                            redis.call('ZREMRANGEBYRANK', KEYS[k], 0, -(cap + 1))
+                        end
+                    end
+                elseif size > 0 then
                     local members = {}
                     for i = first, at - 1, 3 do
                         local unfollowed = redis.call('HGET', KEYS[k + 1], ARGV[i])

@@ -108,12 +108,8 @@ pub async fn delete_about(
         return Ok(0);
     }
     let mut query = sqlx::QueryBuilder::new("DELETE FROM notifications WHERE recipient_id = ");
-    query.push_bind(recipient).push(" AND target_type = ").push_bind(target_type).push(" AND target_id IN (");
-    let mut list = query.separated(", ");
-    for id in target_ids {
-        list.push_bind(*id);
-    }
-    query.push(")");
+    query.push_bind(recipient).push(" AND target_type = ").push_bind(target_type).push(" AND target_id IN ");
+    crate::db::push_list(&mut query, target_ids.iter().copied());
     Ok(query.build().execute(db).await?.rows_affected())
 }
 

@@ -44,12 +44,9 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, ids: &[u64]) -> sqlx::Resul
     if ids.is_empty() {
         return Ok(());
     }
-    let mut query = sqlx::QueryBuilder::new("DELETE FROM outbox WHERE id IN (");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(")").build().execute(&mut **tx).await.map(drop)
+    let mut query = sqlx::QueryBuilder::new("DELETE FROM outbox WHERE id IN ");
+    crate::db::push_list(&mut query, ids.iter().copied());
+    query.build().execute(&mut **tx).await.map(drop)
 }
 
 /// `(rows waiting, age of the oldest in microseconds)`, for metrics and tests.

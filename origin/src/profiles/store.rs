@@ -17,13 +17,9 @@ pub async fn users_with_profiles(db: impl MySqlExecutor<'_>, ids: &[UserId]) -> 
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::new(
-        "SELECT u.id, u.username, p.nickname, p.avatar_key FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id IN (",
+        "SELECT u.id, u.username, p.nickname, p.avatar_key FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id IN ",
     );
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(")");
+    crate::db::push_list(&mut query, ids.iter().copied());
     query.build_query_as().fetch_all(db).await
 }
 

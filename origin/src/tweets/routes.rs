@@ -111,7 +111,7 @@ async fn create(
     form: UploadForm<CreateTweet>,
 ) -> Result<(StatusCode, Json<Tweet>)> {
     let (content, photos) = service::validate_upload(&state, &form)?;
-    Ok((StatusCode::CREATED, Json(service::create_with_photos(&state, user, content, photos).await?)))
+    Ok((StatusCode::CREATED, Json(service::create(&state, user, content, photos).await?)))
 }
 
 /// A tweet with its comments and likes

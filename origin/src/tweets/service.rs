@@ -72,19 +72,10 @@ pub fn validate_upload(state: &AppState, form: &UploadForm<CreateTweet>) -> Resu
 }
 
 /// Stores the tweet and its fanout event in one transaction, then puts it into the author's own
-/// timelines so the author sees it on the next read. Followers get it from the fanout.
-pub async fn create(state: &AppState, author: AuthUser, content: String) -> Result<Tweet> {
-    create_with_photos(state, author, content, Vec::new()).await
-}
-
-/// [`create`] with photos: they are written to the object store first and removed again if the
-/// transaction fails, so a tweet that is not created leaves no files.
-pub async fn create_with_photos(
-    state: &AppState,
-    author: AuthUser,
-    content: String,
-    photos: Vec<Image>,
-) -> Result<Tweet> {
+/// timelines so the author sees it on the next read; followers get it from the fanout. Photos are
+/// written to the object store first and removed again if the transaction fails, so a tweet that is not
+/// created leaves no files.
+pub async fn create(state: &AppState, author: AuthUser, content: String, photos: Vec<Image>) -> Result<Tweet> {
     // Backpressure: while the fanout is too far behind, a new tweet would only reach its followers late.
     let bounds = Bounds { backlog: state.config.fanout_max_backlog, lag_ms: state.config.fanout_max_lag_ms };
     match backlog::admit(&state.backlog, bounds).await {

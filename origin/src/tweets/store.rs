@@ -72,12 +72,8 @@ pub async fn by_ids(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Result
         return Ok(Vec::new());
     }
     let mut query =
-        sqlx::QueryBuilder::new("SELECT id, user_id, content, likes_count, comments_count FROM tweets WHERE id IN (");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(")");
+        sqlx::QueryBuilder::new("SELECT id, user_id, content, likes_count, comments_count FROM tweets WHERE id IN ");
+    crate::db::push_list(&mut query, ids.iter().copied());
     query.build_query_as().fetch_all(db).await
 }
 
@@ -87,12 +83,9 @@ pub async fn photos_of(db: impl MySqlExecutor<'_>, ids: &[TweetId]) -> sqlx::Res
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = sqlx::QueryBuilder::new("SELECT tweet_id, object_key FROM tweet_photos WHERE tweet_id IN (");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(") ORDER BY tweet_id, position");
+    let mut query = sqlx::QueryBuilder::new("SELECT tweet_id, object_key FROM tweet_photos WHERE tweet_id IN ");
+    crate::db::push_list(&mut query, ids.iter().copied());
+    query.push(" ORDER BY tweet_id, position");
     query.build_query_as().fetch_all(db).await
 }
 
@@ -160,12 +153,9 @@ pub async fn ids_for_home(
     let mut ids = Vec::new();
     // Bounded IN lists; each chunk contributes at most `limit` ids, the merge keeps the newest `limit`.
     for chunk in authors.chunks(1_000) {
-        let mut query = sqlx::QueryBuilder::new("SELECT id FROM tweets FORCE INDEX (tweets_user) WHERE user_id IN (");
-        let mut list = query.separated(", ");
-        for author in chunk {
-            list.push_bind(*author);
-        }
-        query.push(") AND id < ").push_bind(below).push(" AND id >= ").push_bind(from);
+        let mut query = sqlx::QueryBuilder::new("SELECT id FROM tweets FORCE INDEX (tweets_user) WHERE user_id IN ");
+        crate::db::push_list(&mut query, chunk.iter().copied());
+        query.push(" AND id < ").push_bind(below).push(" AND id >= ").push_bind(from);
         query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
         ids.extend(query.build_query_scalar::<u64>().fetch_all(db).await?);
     }
