@@ -68,6 +68,7 @@ pub const BEARER: &str = "bearer";
             responses::RateLimited,
             responses::Internal,
             responses::Unavailable,
+            responses::Backlogged,
         ),
     ),
 )]

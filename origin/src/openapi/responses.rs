@@ -132,6 +132,25 @@ response!(
 );
 
 response!(
+    /// 503 on posting a tweet: the fanout is too far behind (backpressure), or a dependency is unreachable.
+    Backlogged => envelope(
+        "Detail",
+        "The fanout is too far behind to take more tweets for now (the post waited up to a second for it \
+         first; `Retry-After` says when to try again), or a dependency the request needs is unreachable. \
+         Nothing was stored.",
+        &[("backlogged", detail(messages::BACKLOGGED)), ("unavailable", detail(messages::ORIGIN_UNAVAILABLE))],
+    )
+    .header(
+        "Retry-After",
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+            .description(Some("Seconds until a post would likely be accepted (with backpressure only)."))
+            .build(),
+    )
+    .build()
+);
+
+response!(
     /// 503: a dependency the request needs (MySQL) is unreachable.
     Unavailable => envelope(
         "Detail",

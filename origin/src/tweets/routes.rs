@@ -27,7 +27,7 @@ use crate::{
     media::form::UploadForm,
     openapi::{
         forms::TweetUpload,
-        responses::{Forbidden, NotFound, RateLimited, Unauthorized},
+        responses::{Backlogged, Forbidden, NotFound, RateLimited, Unauthorized},
     },
     pagination,
     state::AppState,
@@ -103,6 +103,7 @@ async fn list(
             )),
         (status = 401, response = Unauthorized),
         (status = 429, response = RateLimited),
+        (status = 503, response = Backlogged),
     ),
 )]
 async fn create(
