@@ -14,6 +14,9 @@ wait_port() { # name port seconds
 
 if ! port_open 3306; then
   echo "starting MariaDB"
+  # A server that was just shut down may still be exiting; start-stop-daemon would take it for a running
+  # one and start nothing. Wait for it to be gone first (a server that is starting up is waited for below).
+  for _ in $(seq 1 150); do pgrep -x mariadbd >/dev/null || break; sleep 0.2; done
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_port MariaDB 3306 60
 fi

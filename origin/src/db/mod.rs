@@ -42,11 +42,6 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
         // A request waits at most this long for a connection; past it the request gets a 503.
         .acquire_timeout(Duration::from_secs(3))
         .after_release(|conn, _| Box::pin(release::reusable(conn)))
-        // A connection came back through `release::reusable`, which made a round trip on it; testing it
-        // again when it is taken costs every transaction one more. Only one idle for a while (the server
-        // may have closed it) is pinged first.
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| Box::pin(release::alive_if_idle(conn, meta.idle_for)))
         .connect_with(options)
         .await
         .context("while connecting to MySQL")

@@ -44,14 +44,3 @@ fn error_number(error: &sqlx::Error) -> Option<u16> {
     Some(error.as_database_error()?.try_downcast_ref::<MySqlDatabaseError>()?.number())
 }
 
-/// A connection idle for longer than this is pinged before it is handed out.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
-
-/// The check when a connection is taken: none for one released moments ago (it passed [`reusable`] and
-/// the pool's own ping on the way in), a ping for one idle long enough that the server may have dropped it.
-pub async fn alive_if_idle(conn: &mut MySqlConnection, idle_for: Duration) -> sqlx::Result<bool> {
-    if idle_for < IDLE_BEFORE_PING {
-        return Ok(true);
-    }
-    sqlx::Connection::ping(conn).await.map(|()| true)
-}
