@@ -43,4 +43,3 @@ pub async fn reusable(conn: &mut MySqlConnection) -> sqlx::Result<bool> {
 fn error_number(error: &sqlx::Error) -> Option<u16> {
     Some(error.as_database_error()?.try_downcast_ref::<MySqlDatabaseError>()?.number())
 }
-
