@@ -10,14 +10,7 @@
 #   usage: bench/burst.sh <origin binary> <output dir> <inline|split>
 set -euo pipefail
 BIN=$1 OUT=$2 MODE=$3
-BURST="${BURST:-30s}"
-BASE="http://127.0.0.1:${PORT:-8100}"
-ADMIN="http://${ADMIN_ADDR:-127.0.0.1:9100}"
-WORKER_ADMIN_ADDR="${WORKER_ADMIN_ADDR:-127.0.0.1:9200}"
-
-pids=()
-stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done; pids=(); }
-trap stop_all EXIT
+. "$(dirname "$0")/processes.sh"
 
 if [ "$MODE" = split ]; then
   RUN_CONSUMERS=off $BIN serve > "$OUT/$MODE-serve.log" 2>&1 & pids+=($!)
@@ -41,7 +34,6 @@ backlog() { # outbox rows + messages ready in the plan and deliver queues, as th
     $1 == "rookery_queue_depth{queue=\"" p ".fanout.plan\"}" || $1 == "rookery_queue_depth{queue=\"" p ".fanout.deliver\"}" {n += $2}
     END {printf "%d", n}' "$OUT/.b"
 }
-now() { date +%s.%N; }
 
 # Waits until the fanout is idle: the delivery counter still for 2 s and no backlog.
 settle() {

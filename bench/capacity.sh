@@ -9,15 +9,7 @@
 #   usage: bench/capacity.sh <origin binary> <output dir>
 set -euo pipefail
 BIN=$1 OUT=$2
-BURST="${BURST:-30s}"
-BASE="http://127.0.0.1:${PORT:-8100}"
-ADMIN="http://${ADMIN_ADDR:-127.0.0.1:9100}"
-WORKER_ADMIN_ADDR="${WORKER_ADMIN_ADDR:-127.0.0.1:9200}"
-
-pids=()
-stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done; pids=(); }
-trap stop_all EXIT
-now() { date +%s.%N; }
+. "$(dirname "$0")/processes.sh"
 
 RUN_CONSUMERS=off $BIN serve > "$OUT/alone-serve.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 200); do curl -fsS "$ADMIN/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
