@@ -128,9 +128,15 @@ async fn read_lag(redis: &Redis) -> i64 {
     lag.ok().flatten().unwrap_or(0)
 }
 
+/// The outbox rows counted at least, when the backlog bound is small or off.
+const COUNT_AT_LEAST: u64 = 10_000;
+
 /// Samples the outbox; returns its oldest row's age in ms (0 when empty or unknown).
 async fn sample_outbox(state: &AppState) -> i64 {
-    match outbox::store::backlog(&state.db).await {
+    // Counting stops past twice the bound (and at least [`COUNT_AT_LEAST`]): enough to refuse posts and
+    // for the gauge to show a backlog, and a sample costs the same however far behind the relay is.
+    let cap = state.config.fanout_max_backlog.max(COUNT_AT_LEAST).saturating_mul(2);
+    match outbox::store::backlog(&state.db, cap).await {
         Ok((rows, oldest_micros)) => {
             state.backlog.outbox_rows.store(rows, Ordering::Relaxed);
             state.metrics.outbox_backlog.set(rows);

@@ -28,7 +28,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct Lease {
     name: String,
     options: MySqlConnectOptions,
-    held: Option<MySqlConnection>,
+    /// The lease's own connection: it holds the lock, or a standby asks for the lock over it.
+    conn: Option<MySqlConnection>,
+    held: bool,
     checked: Instant,
 }
 
@@ -42,60 +44,68 @@ impl Lease {
         Ok(Self {
             name: lock_name(config.database_name()?, &config.amqp_prefix),
             options,
-            held: None,
+            conn: None,
+            held: false,
             checked: Instant::now(),
         })
     }
 
     /// Whether this process holds the lease now, taking it when it is free.
     pub async fn held(&mut self) -> bool {
-        if let Some(conn) = &mut self.held {
+        if self.held {
             if self.checked.elapsed() < CHECK_EVERY {
                 return true;
             }
-            let still: Result<Option<i64>, _> =
-                tokio::time::timeout(CONNECT_TIMEOUT, still_held(conn, &self.name)).await.unwrap_or(Ok(None));
-            if matches!(still, Ok(Some(1))) {
+            let still = match &mut self.conn {
+                Some(conn) => tokio::time::timeout(CONNECT_TIMEOUT, still_held(conn, &self.name)).await,
+                None => Ok(Ok(None)),
+            };
+            if matches!(still, Ok(Ok(Some(1)))) {
                 self.checked = Instant::now();
                 return true;
             }
             tracing::warn!("the outbox relay lost its lease; standing by");
-            self.held = None;
+            self.held = false;
+            // The connection may be broken, or may take the lock back later by itself: start afresh.
+            self.conn = None;
             return false;
         }
         match tokio::time::timeout(CONNECT_TIMEOUT, self.acquire()).await {
-            Ok(Ok(Some(conn))) => {
+            Ok(Ok(true)) => {
                 tracing::info!("this process relays the outbox");
-                self.held = Some(conn);
+                self.held = true;
                 self.checked = Instant::now();
                 true
             }
-            Ok(Ok(None)) => false,
+            Ok(Ok(false)) => false,
             Ok(Err(error)) => {
                 tracing::debug!(%error, "could not ask for the relay's lease");
+                self.conn = None;
                 false
             }
-            Err(_) => false,
+            Err(_) => {
+                self.conn = None;
+                false
+            }
         }
     }
 
     /// Lets go of the lease (at shutdown, so a standby takes over at once).
     pub async fn release(&mut self) {
-        if let Some(conn) = self.held.take() {
+        self.held = false;
+        if let Some(conn) = self.conn.take() {
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
         }
     }
 
-    async fn acquire(&self) -> sqlx::Result<Option<MySqlConnection>> {
-        let mut conn = self.options.connect().await?;
-        let got: Option<i64> =
-            sqlx::query_scalar("SELECT GET_LOCK(?, 0)").bind(&self.name).fetch_one(&mut conn).await?;
-        if got == Some(1) {
-            Ok(Some(conn))
-        } else {
-            let _ = conn.close().await;
-            Ok(None)
-        }
+    /// Asks for the lock over the lease's connection, opened once and kept while standing by.
+    async fn acquire(&mut self) -> sqlx::Result<bool> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(self.options.connect().await?),
+        };
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)").bind(&self.name).fetch_one(conn).await?;
+        Ok(got == Some(1))
     }
 }
 

@@ -49,9 +49,15 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, ids: &[u64]) -> sqlx::Resul
     query.build().execute(&mut **tx).await.map(drop)
 }
 
-/// `(rows waiting, age of the oldest in microseconds)`, for metrics and tests.
-pub async fn backlog(db: impl MySqlExecutor<'_>) -> sqlx::Result<(i64, i64)> {
-    let (count, oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox").fetch_one(db).await?;
+/// `(rows waiting, age of the oldest in microseconds)`, for metrics, backpressure and tests. Counts at most
+/// `cap` rows and finds the oldest by the primary key (ids are time-ordered), so sampling it several
+/// times a second costs the same however large the backlog has grown.
+pub async fn backlog(db: impl MySqlExecutor<'_> + Copy, cap: u64) -> sqlx::Result<(i64, i64)> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM outbox LIMIT ?) AS waiting")
+        .bind(cap)
+        .fetch_one(db)
+        .await?;
+    let oldest: Option<i64> =
+        sqlx::query_scalar("SELECT created_at FROM outbox ORDER BY id LIMIT 1").fetch_optional(db).await?;
     Ok((count, oldest.map_or(0, |t| (crate::ids::now_micros() - t).max(0))))
 }

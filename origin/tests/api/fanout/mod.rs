@@ -140,7 +140,7 @@ impl Fanout {
     }
 
     async fn outbox_rows(&self) -> i64 {
-        outbox::store::backlog(&self.db).await.expect("the backlog").0
+        outbox::store::backlog(&self.db, u64::MAX).await.expect("the backlog").0
     }
 
     /// The value of one series of the origin's `/metrics`, 0 when it has not been recorded yet.
