@@ -75,7 +75,10 @@ impl Metrics {
                 .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
             &["method", "route", "status"],
         )?;
-        let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox rows waiting for the relay (counted up to twice FANOUT_MAX_BACKLOG, at least 20,000)")?;
+        let outbox_backlog = IntGauge::new(
+            "outbox_backlog",
+            "Outbox rows waiting for the relay (counted up to twice FANOUT_MAX_BACKLOG, at least 20,000)",
+        )?;
         let fanout_sampled_lag = Gauge::new(
             "fanout_sampled_lag_seconds",
             "The fanout lag posting is held to (latest delivery lag or oldest outbox row), as last sampled",

@@ -194,7 +194,8 @@ async fn a_redelivered_request_creates_one_notification() {
         tx.commit().await.expect("committed");
     }
     app.settle_notifications(&alice, 1).await;
-    let drained = app.eventually(10, || async { matches!(outbox::store::backlog(&db, u64::MAX).await, Ok((0, _))) }).await;
+    let drained =
+        app.eventually(10, || async { matches!(outbox::store::backlog(&db, u64::MAX).await, Ok((0, _))) }).await;
     assert!(drained, "the outbox is relayed");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.notifications(&alice, "").await["count"], 1);

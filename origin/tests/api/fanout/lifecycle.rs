@@ -195,3 +195,24 @@ async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
     );
     f.assert_drained().await;
 }
+
+#[tokio::test]
+async fn one_process_holds_the_relay_lease_and_a_standby_takes_over_when_it_lets_go() {
+    let _broker = BROKER.read().await;
+    let f = fanout_app(|_| {}).await;
+    // Another deployment's lease in the same database (the app's own relay holds the app's lease).
+    let mut config = f.app.config.clone();
+    config.amqp_prefix = format!("{}_lease", config.amqp_prefix);
+    let mut first = outbox::lease::Lease::new(&config).expect("a lease");
+    let mut second = outbox::lease::Lease::new(&config).expect("a lease");
+
+    assert!(first.held().await, "a free lease is taken");
+    assert!(!second.held().await, "a held lease is refused");
+    assert!(!second.held().await, "and refused again when asked over the standby's kept connection");
+    assert!(first.held().await, "the holder keeps it");
+
+    first.release().await;
+    assert!(second.held().await, "the standby takes over once the holder lets go");
+    assert!(!first.held().await, "and the first now stands by");
+    second.release().await;
+}
