@@ -126,6 +126,13 @@ impl Config {
         })
     }
 
+    /// The origin's host and port: `ORIGIN_URL` without its scheme. The Cache API is shared by
+    /// everything on the zone, so every cache key names it: two origins (or two test databases) never
+    /// read each other's entries.
+    pub fn origin_host(&self) -> &str {
+        self.origin_url.split_once("://").map_or(&self.origin_url, |(_, host)| host)
+    }
+
     /// A development configuration for the unit tests of other modules.
     #[cfg(test)]
     pub fn for_tests() -> Self {
@@ -253,6 +260,19 @@ mod tests {
         assert!(c.rate_limits);
         assert!(!c.trust_cf_connecting_ip, "CF-Connecting-IP is not trusted unless set");
         assert_eq!(c.max_body_bytes, 52_428_800);
+    }
+
+    #[test]
+    fn origin_host_is_the_origin_url_without_its_scheme() {
+        for (url, host) in [
+            ("http://127.0.0.1:8000/", "127.0.0.1:8000"),
+            ("https://origin.example.com", "origin.example.com"),
+            ("HTTPS://Origin.Example.com:8443/", "origin.example.com:8443"),
+            ("http://[::1]:8000", "[::1]:8000"),
+        ] {
+            let c = config(&with(&BASE, &[("ORIGIN_URL", url)])).expect("valid");
+            assert_eq!(c.origin_host(), host, "{url}");
+        }
     }
 
     #[test]

@@ -1,32 +1,38 @@
-//! Newsfeed pages cached at the edge, per user, with read-your-writes.
+//! Newsfeed pages cached at the edge, per user, with read-your-writes: which requests are feed reads,
+//! the key a page is kept under, and the user's feed generation in that key.
 //!
-//! A `GET /api/newsfeeds/` by an authenticated user (any query) is looked up in the Cache API under a
-//! synthetic URL naming the origin, the user, the session, the user's feed generation and the whole
-//! query. A hit is answered here (`X-Cache: HIT`) without any request to the origin; a miss is
-//! forwarded, and a 200 answer is stored for `FEED_CACHE_SECS` (`X-Cache: MISS`).
+//! A `GET /api/newsfeeds/` by an authenticated user (any query) is looked up in the Cache API
+//! ([`crate::page_cache`]) under a synthetic URL naming the origin, the user, the session, the user's
+//! feed generation and the whole query. A hit is answered there (`X-Cache: HIT`) without any request
+//! to the origin; a miss is forwarded, and a 200 answer is stored for `FEED_CACHE_SECS`
+//! (`X-Cache: MISS`).
 //!
 //! What keeps it correct:
 //! - Only the user's own session reaches a key with their user id and session id in it: the edge has
 //!   verified the token and the session before this module runs, and refused anything else with 401.
 //!   A logged-out session's pages cannot be reached, even by a new login of the same user.
 //! - Read-your-writes: every successful write the user makes through the edge moves their generation
-//!   on (`crate::ratelimit::bump`) before the write's answer leaves the edge, so their next read misses.
+//!   on ([`bump`]) before the write's answer leaves the edge, so their next read misses.
 //! - Everyone else's changes (a followee's new tweet, a like by someone else) show up once the page
 //!   expires: at most `FEED_CACHE_SECS` after the origin has them in the reader's timeline.
 //!
-//! The Cache API is per data centre and only works on a zone's own routes; where it does not, every
-//! read is a miss, which costs speed and never correctness.
+//! The generation lives in the user's own [`Limiter`] object, which a rate-limit check of a feed read
+//! also asks for it ([`crate::ratelimit::check`]), so a limited feed read costs one call.
+//!
+//! [`Limiter`]: crate::limiter_object::Limiter
 
 use rookery_shared::ids::{SessionId, UserId};
-use worker::{console_warn, Cache, Headers, Response, ResponseBody, ResponseBuilder};
+use worker::{Env, Method};
 
-use crate::{config::Config, errors::EdgeError};
+use crate::{
+    config::Config,
+    errors::EdgeError,
+    limiter_object::{self, Generation},
+    page_cache,
+};
 
 /// The path whose pages are cached (trailing slashes ignored).
 const FEED_PATH: &str = "/api/newsfeeds";
-/// Keeps the origin's own `Cache-Control` on the stored copy, which carries the edge's `max-age`.
-const ORIGIN_CACHE_CONTROL: &str = "x-rookery-origin-cache-control";
-pub const X_CACHE: &str = "x-cache";
 
 /// Whether a request is a newsfeed read.
 pub fn is_feed_read(method: &str, path: &str) -> bool {
@@ -38,65 +44,26 @@ pub fn is_write(method: &str) -> bool {
     !matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS")
 }
 
-/// The page's key. The cache is shared by everything on the zone, so it names the origin too.
+/// The page's key.
 pub fn key(config: &Config, user: UserId, session: SessionId, generation: u64, query: Option<&str>) -> String {
-    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
-    let mut key = format!("https://feed-cache.rookery.invalid/v1/{origin}/{user}/{session}/{generation}/");
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        key.push('?');
-        key.push_str(query);
-    }
-    key
+    page_cache::key(config, "feed-cache", &format!("/{user}/{session}/{generation}/"), query)
 }
 
-/// The cached page, with the origin's headers as they were.
-pub async fn lookup(key: &str) -> Option<Response> {
-    let cached = match Cache::default().get(key, false).await {
-        Ok(found) => found?,
-        Err(error) => {
-            console_warn!("feed cache: lookup failed: {error}");
-            return None;
-        }
-    };
-    let headers = Headers::new();
-    for (name, value) in cached.headers().entries() {
-        if name == "cache-control" || name == ORIGIN_CACHE_CONTROL || name.starts_with("cf-") {
-            continue;
-        }
-        headers.append(&name, &value).ok()?;
-    }
-    if let Ok(Some(value)) = cached.headers().get(ORIGIN_CACHE_CONTROL) {
-        headers.set("cache-control", &value).ok()?;
-    }
-    let builder = ResponseBuilder::new().with_status(cached.status_code()).with_headers(headers);
-    Some(match cached.body() {
-        ResponseBody::Stream(stream) => builder.stream(stream.clone()),
-        ResponseBody::Body(bytes) => builder.fixed(bytes.clone()),
-        ResponseBody::Empty => builder.empty(),
-    })
+/// The user's current feed generation.
+pub async fn generation(env: &Env, user: UserId) -> Result<u64, EdgeError> {
+    let answer: Generation = limiter_object::call(env, &user_subject(user), Method::Get, "/generation").await?;
+    Ok(answer.generation)
 }
 
-/// Stores a 200 answer for `max_age` seconds and returns it for the client; other answers pass.
-pub async fn store(key: &str, mut response: Response, max_age: u32) -> Result<Response, EdgeError> {
-    if response.status_code() != 200 {
-        return Ok(response);
-    }
-    // Feed pages are small (20 items): reading the body once serves both copies.
-    let body = response.bytes().await?;
-    let stored_headers = Headers::new();
-    for (name, value) in response.headers().entries() {
-        if name == "cache-control" {
-            stored_headers.set(ORIGIN_CACHE_CONTROL, &value)?;
-        } else {
-            stored_headers.append(&name, &value)?;
-        }
-    }
-    stored_headers.set("cache-control", &format!("max-age={max_age}"))?;
-    let stored = ResponseBuilder::new().with_status(200).with_headers(stored_headers).fixed(body.clone());
-    if let Err(error) = Cache::default().put(key, stored).await {
-        console_warn!("feed cache: could not store a page: {error}");
-    }
-    Ok(ResponseBuilder::new().with_status(200).with_headers(response.headers().clone()).fixed(body))
+/// Moves the user's feed generation on after one of their writes, so their cached pages are skipped.
+pub async fn bump(env: &Env, user: UserId) -> Result<u64, EdgeError> {
+    let answer: Generation = limiter_object::call(env, &user_subject(user), Method::Post, "/bump").await?;
+    Ok(answer.generation)
+}
+
+/// The user's own object, the one their user-keyed rate limits are counted in.
+fn user_subject(user: UserId) -> String {
+    format!("user:{user}")
 }
 
 #[cfg(test)]

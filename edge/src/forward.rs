@@ -148,12 +148,18 @@ fn relay(response: Response, config: &Config, public_url: &Url) -> Result<Respon
             headers.set("location", &format!("{public_origin}{rest}"))?;
         }
     }
+    Ok(with_headers(&response, headers))
+}
+
+/// `response`'s status and body under `headers`: how a fetched or cached answer, whose own headers are
+/// immutable, is passed on with headers the edge can still set.
+pub fn with_headers(response: &Response, headers: Headers) -> Response {
     let builder = ResponseBuilder::new().with_status(response.status_code()).with_headers(headers);
-    Ok(match response.body() {
+    match response.body() {
         ResponseBody::Stream(stream) => builder.stream(stream.clone()),
         ResponseBody::Body(bytes) => builder.fixed(bytes.clone()),
         ResponseBody::Empty => builder.empty(),
-    })
+    }
 }
 
 /// Copies every header except hop-by-hop ones, those the `Connection` header names, and those `skip`

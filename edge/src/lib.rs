@@ -11,9 +11,11 @@
 //!   purge on logout.
 //! - [`ratelimit`]: the contract's rate limits, counted by [`limiter_object::Limiter`], a Durable
 //!   Object per caller that also holds each user's feed generation.
-//! - [`feed_cache`]: per-user newsfeed pages in the Cache API, keyed by that generation.
-//! - [`public_cache`]: anonymous public reads (tweets, friendships, comments), shared by all anonymous
-//!   callers for a few seconds.
+//! - [`feed_cache`]: which reads are a user's newsfeed pages, their keys, and the feed generation in
+//!   those keys, moved on after each of the user's writes.
+//! - [`public_cache`]: which reads are anonymous public reads (tweets, friendships, comments), shared by
+//!   all anonymous callers for a few seconds, and their keys.
+//! - [`page_cache`]: the lookup and store of both kinds of page in the Cache API.
 //! - [`forward`]: the request to the origin and its answer back.
 //! - [`errors`]: every answer the edge gives itself, as the contract's JSON envelopes.
 //!
@@ -34,6 +36,7 @@ mod errors;
 mod feed_cache;
 mod forward;
 mod limiter_object;
+mod page_cache;
 mod public_api;
 mod public_cache;
 mod ratelimit;
@@ -85,7 +88,7 @@ async fn handle(request: Request, env: &Env, config: &Config, client: &Client) -
         {
             let generation = match generation {
                 Some(generation) => Some(generation),
-                None => ratelimit::generation(env, user_id)
+                None => feed_cache::generation(env, user_id)
                     .await
                     .map_err(|error| {
                         console_warn!("[{}] feed cache skipped: {error}", client.request_id);
@@ -106,7 +109,7 @@ async fn handle(request: Request, env: &Env, config: &Config, client: &Client) -
         }
     };
     if let Some((key, _)) = &cache {
-        if let Some(mut hit) = feed_cache::lookup(key).await {
+        if let Some(mut hit) = page_cache::lookup(key).await {
             set_headers(&mut hit, &limit_headers, Some("HIT"));
             return Ok(hit);
         }
@@ -123,11 +126,11 @@ async fn handle(request: Request, env: &Env, config: &Config, client: &Client) -
     let mut response = forward::to_origin(request, Forwarding { config, client, identity, now }).await?;
     let succeeded = (200..300).contains(&response.status_code());
     if let Some((key, max_age)) = &cache {
-        response = feed_cache::store(key, response, *max_age).await?;
+        response = page_cache::store(key, response, *max_age).await?;
     }
     if let (Some(user_id), true) = (writer, succeeded) {
         // Before the answer leaves: the user's next feed read must not find a page from before.
-        if let Err(error) = ratelimit::bump(env, user_id).await {
+        if let Err(error) = feed_cache::bump(env, user_id).await {
             console_error!(
                 "[{}] feed generation not moved on; the user's cached pages may lag by up to {}s: {error}",
                 client.request_id,
@@ -150,7 +153,7 @@ fn set_headers(response: &mut Response, limit_headers: &[(&str, String)], cache:
         let _ = headers.set(name, value);
     }
     if let Some(cache) = cache {
-        let _ = headers.set(feed_cache::X_CACHE, cache);
+        let _ = headers.set(page_cache::X_CACHE, cache);
     }
 }
 

@@ -18,8 +18,9 @@
 //! only grows: [`Limiter::bump`] stores the new value before answering, so after one of the user's
 //! writes no restart can bring back a generation that keyed a page from before it.
 //!
-//! Calls, all from this worker: `POST /check?scope=<scope>[&generation=1]` → [`Verdict`];
-//! `GET /generation` and `POST /bump` → [`Generation`].
+//! Calls, all from this worker through [`call`]: `POST /check?scope=<scope>[&generation=1]` →
+//! [`Verdict`] ([`crate::ratelimit`]); `GET /generation` and `POST /bump` → [`Generation`]
+//! ([`crate::feed_cache`]).
 
 use std::{
     cell::{Cell, RefCell},
@@ -27,9 +28,13 @@ use std::{
 };
 
 use rookery_shared::ratelimit::{self, SlidingLog};
-use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
+use crate::errors::EdgeError;
+
+/// The Durable Object namespace binding (see `wrangler.toml`).
+const BINDING: &str = "LIMITER";
 /// Logs of rules with a window longer than this many seconds are kept in storage too.
 const PERSIST_OVER_SECS: u32 = 5;
 const GENERATION_KEY: &str = "generation";
@@ -61,6 +66,25 @@ impl Verdict {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Generation {
     pub generation: u64,
+}
+
+/// Sends `method path` to the object named `subject` and reads its JSON answer.
+pub async fn call<T: DeserializeOwned>(
+    env: &Env,
+    subject: &str,
+    method: Method,
+    path: &str,
+) -> std::result::Result<T, EdgeError> {
+    let stub = env.durable_object(BINDING)?.get_by_name(subject)?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    // The host is never resolved: the runtime hands the request to the object.
+    let request = Request::new_with_init(&format!("https://limiter{path}"), &init)?;
+    let mut response = stub.fetch_with_request(request).await?;
+    if response.status_code() != 200 {
+        return Err(EdgeError::Runtime(format!("limiter answered {} to {path}", response.status_code())));
+    }
+    Ok(response.json().await?)
 }
 
 #[durable_object(fetch)]

@@ -7,9 +7,9 @@
 //! reads or fills this cache: signed-in users, including the authors who just changed something, always
 //! get the origin's current answer. Anonymous readers see other people's changes (a new tweet, a
 //! deletion, a new comment) within `PUBLIC_CACHE_SECS`. Only 200 answers are stored, through
-//! [`crate::feed_cache`]'s store and lookup.
+//! [`crate::page_cache`]'s store and lookup.
 
-use crate::{auth::Identity, config::Config};
+use crate::{auth::Identity, config::Config, page_cache};
 
 /// Paths (without the trailing slash) whose anonymous GETs are cached; `{id}` is one segment.
 const PUBLIC_PATHS: &[&str] = &[
@@ -29,13 +29,7 @@ pub fn key(config: &Config, identity: Identity, method: &str, path: &str, query:
     if !PUBLIC_PATHS.iter().any(|pattern| matches(pattern, path)) {
         return None;
     }
-    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
-    let mut key = format!("https://public-cache.rookery.invalid/v1/{origin}{path}/");
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        key.push('?');
-        key.push_str(query);
-    }
-    Some(key)
+    Some(page_cache::key(config, "public-cache", &format!("{path}/"), query))
 }
 
 fn matches(pattern: &str, path: &str) -> bool {

@@ -8,8 +8,8 @@
 //! An object that cannot be reached does not refuse traffic: the request goes on unlimited and the
 //! failure is logged (the origin does not limit edge traffic a second time).
 //!
-//! The same object carries the user's feed generation ([`generation`], [`bump`]) for
-//! [`crate::feed_cache`]; a rate-limit check returns it too, so a limited feed read costs one call.
+//! The same object carries the user's feed generation for [`crate::feed_cache`]; a check of a user's
+//! feed read returns it too, so a limited feed read costs one call.
 //!
 //! [`Limiter`]: crate::limiter_object::Limiter
 
@@ -17,19 +17,15 @@ use rookery_shared::{
     ids::UserId,
     ratelimit::{self, Rule},
 };
-use serde::de::DeserializeOwned;
-use worker::{console_error, Env, Method, Request, RequestInit};
+use worker::{console_error, Env, Method};
 
 use crate::{
     auth::Identity,
     client::Client,
     errors::EdgeError,
     feed_cache,
-    limiter_object::{Generation, Verdict},
+    limiter_object::{self, Verdict},
 };
-
-/// The Durable Object namespace binding (see `wrangler.toml`).
-const BINDING: &str = "LIMITER";
 
 /// What a check established about an admitted request.
 pub struct Admitted {
@@ -56,8 +52,8 @@ pub async fn check(
     // The user's own object also holds their feed generation; only a feed read needs it.
     let with_generation = counted_as_user(rule, user) && feed_cache::is_feed_read(method, path);
     let query = if with_generation { "&generation=1" } else { "" };
-    let verdict: Verdict = match call(env, &subject, Method::Post, &format!("/check?scope={}{query}", rule.scope)).await
-    {
+    let check_path = format!("/check?scope={}{query}", rule.scope);
+    let verdict: Verdict = match limiter_object::call(env, &subject, Method::Post, &check_path).await {
         Ok(verdict) => verdict,
         Err(error) => {
             console_error!("[{}] rate limit not checked ({}): {error}", client.request_id, rule.scope);
@@ -74,33 +70,4 @@ pub async fn check(
 /// Whether the object asked was the user's own (and so its generation is theirs).
 fn counted_as_user(rule: &Rule, user: Option<UserId>) -> bool {
     matches!(rule.key, ratelimit::KeyKind::User) && user.is_some()
-}
-
-/// The user's current feed generation.
-pub async fn generation(env: &Env, user: UserId) -> Result<u64, EdgeError> {
-    let answer: Generation = call(env, &user_subject(user), Method::Get, "/generation").await?;
-    Ok(answer.generation)
-}
-
-/// Moves the user's feed generation on after one of their writes, so their cached pages are skipped.
-pub async fn bump(env: &Env, user: UserId) -> Result<u64, EdgeError> {
-    let answer: Generation = call(env, &user_subject(user), Method::Post, "/bump").await?;
-    Ok(answer.generation)
-}
-
-fn user_subject(user: UserId) -> String {
-    format!("user:{user}")
-}
-
-async fn call<T: DeserializeOwned>(env: &Env, subject: &str, method: Method, path: &str) -> Result<T, EdgeError> {
-    let stub = env.durable_object(BINDING)?.get_by_name(subject)?;
-    let mut init = RequestInit::new();
-    init.with_method(method);
-    // The host is never resolved: the runtime hands the request to the object.
-    let request = Request::new_with_init(&format!("https://limiter{path}"), &init)?;
-    let mut response = stub.fetch_with_request(request).await?;
-    if response.status_code() != 200 {
-        return Err(EdgeError::Runtime(format!("limiter answered {} to {path}", response.status_code())));
-    }
-    Ok(response.json().await?)
 }

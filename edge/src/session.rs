@@ -53,11 +53,9 @@ pub fn is_logout(method: &str, path: &str) -> bool {
     method.eq_ignore_ascii_case("POST") && LOGOUT_PATHS.contains(&path.trim_end_matches('/'))
 }
 
-/// The cache is shared by everything on the zone, so the key names the origin too: two origins (or
-/// two test databases) never read each other's sessions.
+/// The key names the origin ([`Config::origin_host`]) as well as the session.
 fn cache_key(config: &Config, session_id: SessionId) -> String {
-    let origin = config.origin_url.split("://").nth(1).unwrap_or(&config.origin_url);
-    format!("https://session-cache.rookery.invalid/v1/{origin}/{session_id}")
+    format!("https://session-cache.rookery.invalid/v1/{}/{session_id}", config.origin_host())
 }
 
 async fn cached(key: &str) -> Option<bool> {
