@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::{
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -46,7 +46,7 @@ pub enum ApiError {
     RequestTimeout,
     #[error("rate limited")]
     /// 429 with `Retry-After` and the decision's `RateLimit-*` headers.
-    RateLimited { retry_after_secs: u64, headers: Vec<(&'static str, String)> },
+    RateLimited { retry_after_secs: u64, headers: HeaderMap },
     /// 503 with `Retry-After`: the fanout is too far behind to accept more tweets for now.
     #[error("the fanout backlog is over its bound")]
     Backlogged { retry_after_secs: u64 },
@@ -105,7 +105,7 @@ impl IntoResponse for ApiError {
             }
             Self::RateLimited { retry_after_secs, headers } => {
                 let mut response = detail(StatusCode::TOO_MANY_REQUESTS, messages::RATE_LIMITED);
-                crate::ratelimit::set_headers(&mut response, &headers);
+                response.headers_mut().extend(headers);
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }

@@ -39,6 +39,8 @@ pub mod outbox;
 pub mod pagination;
 pub mod profiles;
 pub mod ratelimit;
+pub mod read;
+pub mod signal;
 pub mod startup;
 pub mod state;
 pub mod switches;

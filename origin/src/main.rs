@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 use rookery_origin::{
     db,
     ops::{dead_letters, feeds, seed, switches},
-    startup,
     switches::Switches,
     telemetry,
     worker::Worker,
@@ -97,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Feeds { command: FeedsCommand::Rebuild { user, all } } => {
-            let state = startup::connect(config).await?;
+            let state = rookery_origin::state::AppState::connect(config).await?;
             match (user, all) {
                 (Some(user), _) => feeds::rebuild_user(&state, UserId(user)).await?,
                 (None, true) => {
@@ -129,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(options) => {
-            let state = startup::connect(config).await?;
+            let state = rookery_origin::state::AppState::connect(config).await?;
             let started = std::time::Instant::now();
             let report = seed::run(&state, &options, true).await?;
             println!(

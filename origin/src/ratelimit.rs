@@ -14,7 +14,7 @@ use std::{sync::LazyLock, time::Duration};
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderName, HeaderValue},
+    http::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -86,22 +86,21 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         tracing::info!(scope = rule.scope, "rate limited");
         return ApiError::RateLimited {
             retry_after_secs: decision.retry_after_secs.unwrap_or(1),
-            headers: decision.headers(rule),
+            headers: header_map(&decision.headers(rule)),
         }
         .into_response();
     }
     let mut response = next.run(request).await;
-    set_headers(&mut response, &decision.headers(rule));
+    response.headers_mut().extend(header_map(&decision.headers(rule)));
     response
 }
 
-/// Adds `RateLimit-*` (and `Retry-After`) headers; names and values are ASCII by construction.
-pub fn set_headers(response: &mut Response, headers: &[(&'static str, String)]) {
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(HeaderName::from_static(name), value);
-        }
-    }
+/// The decision's `RateLimit-*` (and `Retry-After`) headers; names and values are ASCII by construction.
+fn header_map(headers: &[(&'static str, String)]) -> HeaderMap {
+    headers
+        .iter()
+        .filter_map(|(name, value)| Some((HeaderName::from_static(name), HeaderValue::from_str(value).ok()?)))
+        .collect()
 }
 
 #[tracing::instrument(skip(redis, rule), fields(scope = rule.scope))]

@@ -1,7 +1,7 @@
 //! Builds the application (connections, migrations, listener) and runs the HTTP server and the
 //! background tasks under one shutdown signal.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use axum::{
@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     Router, ServiceExt,
 };
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::{
@@ -24,20 +24,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth,
-    broker::Broker,
-    cache::Redis,
-    complete,
-    config::Config,
-    db,
-    error::ApiError,
-    headers, health,
-    ids::IdGenerator,
-    media,
-    metrics::{self, Metrics},
-    openapi,
-    state::AppState,
-    switches::Switches,
+    auth, complete, config::Config, error::ApiError, headers, health, metrics, openapi, state::AppState,
     worker::Background,
 };
 
@@ -56,7 +43,7 @@ impl Application {
     /// binds the listener. Redis and RabbitMQ may be down: the application starts and degrades.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let (listen, admin_listen) = (config.listen, config.admin_listen);
-        let state = connect(config).await?;
+        let state = AppState::connect(config).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| format!("while binding {listen}"))?;
         let admin = TcpListener::bind(admin_listen).await.with_context(|| format!("while binding {admin_listen}"))?;
         Ok(Self { listener, admin, state })
@@ -76,7 +63,7 @@ impl Application {
 
     /// Serves until ctrl-c or SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run(shutdown_signal()).await
+        self.run(crate::signal::shutdown()).await
     }
 
     /// Serves until `signal` completes, then stops accepting requests, lets in-flight requests and the
@@ -109,27 +96,6 @@ impl Application {
         tracing::info!("origin stopped");
         Ok(())
     }
-}
-
-/// Connects to MySQL (creating and migrating the database) and prepares the Redis and RabbitMQ clients:
-/// the state the server and `origin worker` share.
-pub async fn connect(config: Config) -> anyhow::Result<AppState> {
-    config.validate()?;
-    let db = db::connect_and_migrate(&config).await?;
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
-    Ok(AppState {
-        switches: Arc::new(Switches::new(db.clone())),
-        db,
-        redis,
-        broker: Broker::new(&config.amqp_url),
-        ids: Arc::new(IdGenerator::new(config.node_id)),
-        metrics: Arc::new(Metrics::new()?),
-        outbox_notify: Arc::new(Notify::new()),
-        backlog: Arc::default(),
-        media: media::store::open(&config)?,
-        work: complete::Work::default(),
-        config: Arc::new(config),
-    })
 }
 
 /// The full HTTP surface with its middleware. The routes come from [`openapi::table`], which documents
@@ -191,32 +157,4 @@ impl MakeRequestId for RandomRequestId {
         let id = format!("{:016x}", rand::random::<u64>());
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
-}
-
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for ctrl-c");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutdown requested");
 }

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use tokio::sync::Notify;
 
 use crate::{
-    broker::Broker, cache::Redis, config::Config, db::Db, ids::IdGenerator, metrics::Metrics, switches::Switches,
+    broker::Broker, cache::Redis, complete, config::Config, db, db::Db, ids::IdGenerator, media, metrics::Metrics,
+    switches::Switches,
 };
 
 #[derive(Clone)]
@@ -32,4 +34,27 @@ pub struct AppState {
     pub switches: Arc<Switches>,
     /// The requests' work, detached from their connections; shutdown waits for it.
     pub work: crate::complete::Work,
+}
+
+impl AppState {
+    /// Connects to MySQL (creating and migrating the database) and prepares the Redis and RabbitMQ clients:
+    /// the state the server and `origin worker` share.
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = db::connect_and_migrate(&config).await?;
+        let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
+        Ok(Self {
+            switches: Arc::new(Switches::new(db.clone())),
+            db,
+            redis,
+            broker: Broker::new(&config.amqp_url),
+            ids: Arc::new(IdGenerator::new(config.node_id)),
+            metrics: Arc::new(Metrics::new()?),
+            outbox_notify: Arc::new(Notify::new()),
+            backlog: Arc::default(),
+            media: media::store::open(&config)?,
+            work: complete::Work::default(),
+            config: Arc::new(config),
+        })
+    }
 }

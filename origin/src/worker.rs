@@ -12,7 +12,7 @@ use anyhow::Context;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, fanout, health, notifications, outbox::relay, startup, state::AppState};
+use crate::{config::Config, fanout, health, notifications, outbox::relay, state::AppState};
 
 /// The running background tasks of one process.
 pub struct Background {
@@ -67,7 +67,7 @@ impl Worker {
         let admin = tokio::net::TcpListener::bind(admin_listen)
             .await
             .with_context(|| format!("while binding {admin_listen}"))?;
-        Ok(Self { state: startup::connect(config).await?, admin })
+        Ok(Self { state: AppState::connect(config).await?, admin })
     }
 
     pub fn state(&self) -> &AppState {
@@ -81,7 +81,7 @@ impl Worker {
 
     /// Works until ctrl-c or SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run(startup::shutdown_signal()).await
+        self.run(crate::signal::shutdown()).await
     }
 
     /// Works until `signal` completes, then drains in-flight work and returns. The admin listener stays

@@ -50,7 +50,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CommentList>> {
     let tweet = service::parse_list_tweet_id(query.tweet_id)?;
-    Ok(Json(CommentList { comments: service::of_tweet(&state, viewer.map(|v| v.user_id), tweet).await? }))
+    Ok(Json(CommentList { comments: crate::read::comments::of_tweet(&state, viewer.map(|v| v.user_id), tweet).await? }))
 }
 
 /// Comment on a tweet

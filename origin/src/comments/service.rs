@@ -3,9 +3,8 @@
 
 use rookery_shared::{
     comments::{Comment, CreateComment, UpdateComment},
-    ids::{CommentId, TweetId, UserId},
+    ids::{CommentId, TweetId},
     notifications::TargetType,
-    timestamp::Timestamp,
 };
 
 use super::store::{self, CommentRow};
@@ -13,15 +12,10 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, Result},
     ids::{created_at_of, now_micros},
-    likes::{self, store::ContentType},
     notifications::{self, verb::Verb},
-    profiles,
+    read,
     state::AppState,
-    tweets,
 };
-
-/// Comments a list or a tweet detail shows at most (oldest first).
-pub const LIST_LIMIT: u32 = 1000;
 
 pub fn validate_content(content: &str) -> Result<String> {
     crate::text::content("content", content, 1, 140)
@@ -59,9 +53,9 @@ pub async fn create(state: &AppState, user: AuthUser, request: CreateComment) ->
     if notified {
         state.outbox_notify.notify_one();
     }
-    tweets::service::forget(state, &[tweet_id]).await;
+    read::tweets::forget(state, &[tweet_id]).await;
     tracing::info!(comment_id = %row.id, "comment created");
-    one(state, Some(user.user_id), row).await
+    read::comments::one(state, Some(user.user_id), row).await
 }
 
 /// The author's comment, or 404 / 403.
@@ -81,7 +75,7 @@ pub async fn update(state: &AppState, user: AuthUser, id: CommentId, request: Up
     };
     row.content = validate_content(&content)?;
     store::update_content(&state.db, id, &row.content, now_micros()).await?;
-    one(state, Some(user.user_id), row).await
+    read::comments::one(state, Some(user.user_id), row).await
 }
 
 pub async fn delete(state: &AppState, user: AuthUser, id: CommentId) -> Result<()> {
@@ -94,49 +88,16 @@ pub async fn delete(state: &AppState, user: AuthUser, id: CommentId) -> Result<(
     }
     if let Some(tweet_author) = tweet_author {
         let has_others = store::has_commented(&mut tx, row.tweet_id, row.user_id).await?;
-        notifications::service::forget_comment(&mut tx, id.0, row.user_id, row.tweet_id.0, tweet_author, has_others)
+        notifications::store::forget_comment(&mut tx, id.0, row.user_id, row.tweet_id.0, tweet_author, has_others)
             .await?;
     }
     tx.commit().await?;
-    tweets::service::forget(state, &[row.tweet_id]).await;
+    read::tweets::forget(state, &[row.tweet_id]).await;
     tracing::info!(comment_id = %id, "comment deleted");
     Ok(())
-}
-
-/// A tweet's comments, oldest first (none for an unknown tweet).
-pub async fn of_tweet(state: &AppState, viewer: Option<UserId>, tweet: TweetId) -> Result<Vec<Comment>> {
-    let rows = store::of_tweet(&state.db, tweet, LIST_LIMIT).await?;
-    assemble(state, viewer, rows).await
 }
 
 pub fn parse_list_tweet_id(raw: Option<String>) -> Result<TweetId> {
     let Some(raw) = raw else { return Err(ApiError::Missing(vec!["tweet_id"])) };
     parse_tweet_id(&rookery_shared::input::LooseId::Text(raw))
-}
-
-async fn one(state: &AppState, viewer: Option<UserId>, row: CommentRow) -> Result<Comment> {
-    assemble(state, viewer, vec![row]).await?.pop().ok_or(ApiError::NotFound)
-}
-
-async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<CommentRow>) -> Result<Vec<Comment>> {
-    let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
-    let ids: Vec<u64> = rows.iter().map(|row| row.id.0).collect();
-    let (users, liked) = tokio::try_join!(
-        profiles::service::users(state, &authors),
-        likes::service::liked(state, viewer, ContentType::Comment, &ids),
-    )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            Some(Comment {
-                user: users.get(&row.user_id)?.clone(),
-                has_liked: liked.contains(&row.id.0),
-                created_at: Timestamp(created_at_of(row.id.0)),
-                id: row.id,
-                tweet_id: row.tweet_id,
-                content: row.content,
-                likes_count: u64::from(row.likes_count),
-            })
-        })
-        .collect())
 }

@@ -5,7 +5,7 @@
 use rookery_shared::ids::{CommentId, TweetId, UserId};
 use sqlx::{MySql, MySqlExecutor, Transaction};
 
-use crate::likes::store::{self as likes, ContentType};
+use crate::likes::{store as likes, ContentType};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommentRow {

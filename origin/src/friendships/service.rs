@@ -21,7 +21,7 @@ use crate::{
         timeline::{self, Kind, Window},
     },
     notifications::{self, verb::Verb},
-    pagination, profiles,
+    pagination, read,
     state::AppState,
     tweets,
 };
@@ -65,7 +65,7 @@ pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<Frie
         Err(error) => Err(error.into()),
     };
     settle_home(state, user.user_id, merged).await;
-    let followee = profiles::service::users(state, &[to]).await?.remove(&to).ok_or(ApiError::NotFound)?;
+    let followee = read::users::users(state, &[to]).await?.remove(&to).ok_or(ApiError::NotFound)?;
     Ok(FriendshipItem { user: followee, created_at: Timestamp(created_at_of(id)), has_followed: true })
 }
 
@@ -115,7 +115,7 @@ async fn settle_home(state: &AppState, user: UserId, updated: anyhow::Result<()>
             tracing::warn!(%error, "could not drop the home timeline; it expires by itself");
         }
     }
-    newsfeed::service::forget_pulled(state, user).await;
+    newsfeed::pulled::forget(state, user).await;
 }
 
 enum Crossing {
@@ -142,7 +142,7 @@ async fn threshold_crossed(state: &AppState, author: UserId, crossing: Crossing)
         let Some((last, _)) = batch.last() else { return };
         after = *last;
         let followers: Vec<UserId> = batch.iter().map(|(_, follower)| *follower).collect();
-        let mut keys: Vec<String> = followers.iter().map(|f| newsfeed::service::pulled_key(state, *f)).collect();
+        let mut keys: Vec<String> = followers.iter().map(|f| newsfeed::pulled::key(state, *f)).collect();
         if matches!(crossing, Crossing::Down) {
             keys.extend(followers.iter().map(|f| timeline::key(&state.redis, Kind::Home, *f)));
         }
@@ -170,7 +170,7 @@ pub async fn list(
         Direction::Followings => store::followings(&state.db, user, below, from, limit).await?,
     };
     let others: Vec<UserId> = edges.iter().map(|e| e.user_id).collect();
-    let users = profiles::service::users(state, &others).await?;
+    let users = read::users::users(state, &others).await?;
     let followed: HashSet<UserId> = match viewer {
         Some(viewer) => store::followed_among(&state.db, viewer, &others).await?.into_iter().collect(),
         None => HashSet::new(),

@@ -1,24 +1,21 @@
-//! Like rules: what can be liked, idempotent likes and cancels, the notification a new like causes, and
-//! the `has_liked` and `likes` parts of other features' shapes.
-
-use std::collections::HashSet;
+//! Like rules: idempotent likes and cancels, and the notification a new like causes. The `has_liked`
+//! and `likes` parts of other features' shapes are read in [`crate::read::likes`].
 
 use rookery_shared::{
-    ids::{TweetId, UserId},
+    ids::TweetId,
     likes::{Like, LikeRequest},
     notifications::TargetType,
     timestamp::Timestamp,
 };
 
-use super::store::{self, ContentType};
+use super::{store, ContentType};
 use crate::{
     auth::AuthUser,
     error::{ApiError, Result},
     ids::created_at_of,
     notifications::{self, verb::Verb},
-    profiles,
+    read,
     state::AppState,
-    tweets,
 };
 
 const OBJECT_MISSING: &str = "Object does not exist.";
@@ -77,8 +74,7 @@ pub async fn like(state: &AppState, user: AuthUser, request: &LikeRequest) -> Re
     } else {
         store::find(&state.db, user.user_id, kind, object).await?.unwrap_or(id)
     };
-    let liker =
-        profiles::service::users(state, &[user.user_id]).await?.remove(&user.user_id).ok_or(ApiError::NotFound)?;
+    let liker = read::users::users(state, &[user.user_id]).await?.remove(&user.user_id).ok_or(ApiError::NotFound)?;
     Ok(Like { user: liker, created_at: Timestamp(created_at_of(like_id)) })
 }
 
@@ -100,33 +96,6 @@ pub async fn cancel(state: &AppState, user: AuthUser, request: &LikeRequest) -> 
 /// Drops what caches the object's counter.
 async fn after_change(state: &AppState, kind: ContentType, object: u64) {
     if kind == ContentType::Tweet {
-        tweets::service::forget(state, &[TweetId(object)]).await;
+        read::tweets::forget(state, &[TweetId(object)]).await;
     }
-}
-
-/// Which of `objects` the viewer likes (none when anonymous).
-pub async fn liked(
-    state: &AppState,
-    viewer: Option<UserId>,
-    kind: ContentType,
-    objects: &[u64],
-) -> Result<HashSet<u64>> {
-    let Some(viewer) = viewer else { return Ok(HashSet::new()) };
-    if objects.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(store::liked_among(&state.db, viewer, kind, objects).await?.into_iter().collect())
-}
-
-/// The object's newest `limit` likes, newest first.
-pub async fn of_object(state: &AppState, kind: ContentType, object: u64, limit: u32) -> Result<Vec<Like>> {
-    let rows = store::of_object(&state.db, kind, object, limit).await?;
-    let likers: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
-    let users = profiles::service::users(state, &likers).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            Some(Like { user: users.get(&row.user_id)?.clone(), created_at: Timestamp(created_at_of(row.id)) })
-        })
-        .collect())
 }

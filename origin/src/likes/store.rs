@@ -7,37 +7,7 @@
 use rookery_shared::ids::UserId;
 use sqlx::{MySql, MySqlExecutor, Transaction};
 
-/// What can be liked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ContentType {
-    Tweet,
-    Comment,
-}
-
-impl ContentType {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "tweet" => Some(Self::Tweet),
-            "comment" => Some(Self::Comment),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Tweet => "tweet",
-            Self::Comment => "comment",
-        }
-    }
-
-    /// The table holding the objects and their `likes_count`.
-    fn table(self) -> &'static str {
-        match self {
-            Self::Tweet => "tweets",
-            Self::Comment => "comments",
-        }
-    }
-}
+use super::ContentType;
 
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct LikeRow {

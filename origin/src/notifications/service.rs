@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Result},
     events::Event,
     ids::created_at_of,
-    outbox, profiles,
+    outbox, read,
     state::AppState,
 };
 
@@ -81,43 +81,6 @@ pub async fn record(state: &AppState, event: &Event) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes the notifications about a deleted tweet (its likes and comments) and about its deleted comments
-/// (their likes), in the deleting transaction. `comments` are the tweet's comments with their authors.
-pub async fn forget_tweet(
-    tx: &mut Transaction<'_, MySql>,
-    author: UserId,
-    tweet: u64,
-    comments: &[(u64, UserId)],
-) -> sqlx::Result<()> {
-    store::delete_about(&mut **tx, author, TargetType::Tweet.as_str(), &[tweet]).await?;
-    let mut by_author: std::collections::BTreeMap<UserId, Vec<u64>> = std::collections::BTreeMap::new();
-    for (comment, commenter) in comments {
-        by_author.entry(*commenter).or_default().push(*comment);
-    }
-    for (commenter, ids) in by_author {
-        store::delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &ids).await?;
-    }
-    Ok(())
-}
-
-/// Deletes the notifications a deleted comment caused: its likes, and "commented on your tweet" when it
-/// was the commenter's last comment on that tweet.
-pub async fn forget_comment(
-    tx: &mut Transaction<'_, MySql>,
-    comment: u64,
-    commenter: UserId,
-    tweet: u64,
-    tweet_author: UserId,
-    commenter_has_others: bool,
-) -> sqlx::Result<()> {
-    store::delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &[comment]).await?;
-    if !commenter_has_others {
-        let verb = Verb::CommentedOnTweet.text();
-        store::delete_one(&mut **tx, tweet_author, TargetType::Tweet.as_str(), tweet, verb, commenter).await?;
-    }
-    Ok(())
-}
-
 /// One numbered page (1-based) of the recipient's notifications, newest first. `query` is the request's
 /// other query parameters, kept in the `next` and `previous` links.
 pub async fn list(
@@ -178,7 +141,7 @@ pub async fn set_unread(state: &AppState, recipient: UserId, id: NotificationId,
 
 async fn assemble(state: &AppState, rows: Vec<NotificationRow>) -> Result<Vec<Notification>> {
     let actors: Vec<UserId> = rows.iter().map(|row| row.actor_id).collect();
-    let users = profiles::service::users(state, &actors).await?;
+    let users = read::users::users(state, &actors).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {

@@ -211,3 +211,40 @@ pub async fn mark_all_read(db: impl MySqlExecutor<'_>, recipient: UserId) -> sql
         .await?
         .rows_affected())
 }
+
+/// Deletes the notifications about a deleted tweet (its likes and comments) and about its deleted comments
+/// (their likes), in the deleting transaction. `comments` are the tweet's comments with their authors.
+pub async fn forget_tweet(
+    tx: &mut Transaction<'_, MySql>,
+    author: UserId,
+    tweet: u64,
+    comments: &[(u64, UserId)],
+) -> sqlx::Result<()> {
+    delete_about(&mut **tx, author, TargetType::Tweet.as_str(), &[tweet]).await?;
+    let mut by_author: std::collections::BTreeMap<UserId, Vec<u64>> = std::collections::BTreeMap::new();
+    for (comment, commenter) in comments {
+        by_author.entry(*commenter).or_default().push(*comment);
+    }
+    for (commenter, ids) in by_author {
+        delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &ids).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the notifications a deleted comment caused: its likes, and "commented on your tweet" when it
+/// was the commenter's last comment on that tweet.
+pub async fn forget_comment(
+    tx: &mut Transaction<'_, MySql>,
+    comment: u64,
+    commenter: UserId,
+    tweet: u64,
+    tweet_author: UserId,
+    commenter_has_others: bool,
+) -> sqlx::Result<()> {
+    delete_about(&mut **tx, commenter, TargetType::Comment.as_str(), &[comment]).await?;
+    if !commenter_has_others {
+        let verb = Verb::CommentedOnTweet.text();
+        delete_one(&mut **tx, tweet_author, TargetType::Tweet.as_str(), tweet, verb, commenter).await?;
+    }
+    Ok(())
+}

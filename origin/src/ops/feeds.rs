@@ -5,14 +5,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rookery_shared::ids::UserId;
 
 use crate::{
-    newsfeed::{service, timeline::Kind},
+    newsfeed::timeline::{self, Kind},
     state::AppState,
 };
 
 /// Rebuilds the home and own-tweets timelines of `user`.
 pub async fn rebuild_user(state: &AppState, user: UserId) -> anyhow::Result<()> {
     for kind in [Kind::Home, Kind::User] {
-        if !service::rebuild(state, kind, user).await? {
+        if !timeline::rebuild_from_mysql(state, kind, user).await? {
             tracing::info!(user_id = %user, "timeline already being rebuilt elsewhere");
         }
     }

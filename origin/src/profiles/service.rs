@@ -1,12 +1,9 @@
-//! `UserWithProfile` lookups through the Redis object cache, and profile changes (owner only) that
-//! invalidate it.
-
-use std::collections::HashMap;
+//! A user's own profile, and changes to it (owner only) that invalidate the cached user shape
+//! ([`crate::read::users`]).
 
 use rookery_shared::{
     ids::{ProfileId, UserId},
     profiles::{MyProfile, ProfileUpdated, UpdateProfile},
-    users::UserWithProfile,
 };
 
 use super::store::{self, ProfileRow};
@@ -15,63 +12,9 @@ use crate::{
     error::{ApiError, Result},
     ids::now_micros,
     media::{self, form::UploadForm, key::Folder},
+    read,
     state::AppState,
 };
-
-const USER_CACHE_SECS: u64 = 3600;
-
-fn cache_key(state: &AppState, id: UserId) -> String {
-    state.redis.key(format_args!("user:{id}"))
-}
-
-/// The users with these ids that exist, cached. One MGET; misses from one MySQL query.
-pub async fn users(state: &AppState, ids: &[UserId]) -> Result<HashMap<UserId, UserWithProfile>> {
-    let mut unique: Vec<UserId> = ids.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    let keys: Vec<String> = unique.iter().map(|id| cache_key(state, *id)).collect();
-    let cached: Vec<Option<UserWithProfile>> = state.redis.get_json(&keys).await;
-    let mut found = HashMap::with_capacity(unique.len());
-    let mut missing = Vec::new();
-    for (id, hit) in unique.iter().zip(cached) {
-        match hit {
-            Some(user) => {
-                found.insert(*id, user);
-            }
-            None => missing.push(*id),
-        }
-    }
-    state.metrics.cache_lookups("user", found.len(), missing.len());
-    if !missing.is_empty() {
-        let rows = store::users_with_profiles(&state.db, &missing).await?;
-        let mut fill = Vec::with_capacity(rows.len());
-        for row in rows {
-            let user = UserWithProfile {
-                id: row.id,
-                username: row.username,
-                nickname: row.nickname,
-                avatar_url: row.avatar_key.map(|key| media_url(state, &key)),
-            };
-            fill.push((cache_key(state, user.id), user.clone()));
-            found.insert(user.id, user);
-        }
-        state.redis.fill_json(&fill, USER_CACHE_SECS).await;
-    }
-    Ok(found)
-}
-
-/// Drops a user's cached shape after a profile change (and keeps stale copies out, see
-/// [`crate::cache::Redis::invalidate`]).
-pub async fn forget(state: &AppState, id: UserId) {
-    if let Err(error) = state.redis.invalidate(&[cache_key(state, id)]).await {
-        tracing::warn!(%error, user_id = %id, "could not drop a cached user");
-    }
-}
-
-/// The absolute URL of a stored media object.
-pub fn media_url(state: &AppState, key: &str) -> String {
-    media::service::url(state, key)
-}
 
 const NOT_A_FILE: &str = "The submitted data was not a file. Check the encoding type on the form.";
 
@@ -81,7 +24,7 @@ pub async fn me(state: &AppState, user: UserId) -> Result<MyProfile> {
         id: row.id,
         user_id: row.user_id,
         nickname: row.nickname,
-        avatar_url: row.avatar_key.map(|key| media_url(state, &key)),
+        avatar_url: row.avatar_key.map(|key| media::service::url(state, &key)),
     })
 }
 
@@ -165,10 +108,10 @@ pub async fn update(
             return Err(error);
         }
     };
-    forget(state, user.user_id).await;
+    read::users::forget(state, user.user_id).await;
     if let Some(old) = old_avatar.filter(|old| row.avatar_key.as_ref() != Some(old)) {
         media::service::discard(state, &[old]).await;
     }
     tracing::info!(profile_id = %id, "profile updated");
-    Ok(ProfileUpdated { nickname: row.nickname, avatar: row.avatar_key.map(|key| media_url(state, &key)) })
+    Ok(ProfileUpdated { nickname: row.nickname, avatar: row.avatar_key.map(|key| media::service::url(state, &key)) })
 }

@@ -1,5 +1,5 @@
-//! Tweets: create, detail, delete, and a user's tweets with endless pagination; `service::hydrate` turns
-//! tweet ids into the `Tweet` shape for every list and feed.
+//! Tweets: create, detail, delete, and a user's tweets with endless pagination. [`crate::read::tweets`]
+//! turns tweet ids into the `Tweet` shape for every list and feed.
 
 pub mod routes;
 pub mod service;

@@ -135,7 +135,7 @@ async fn detail(
     MaybeUser(viewer): MaybeUser,
     IdPath(id): IdPath<TweetId>,
 ) -> Result<Json<TweetDetail>> {
-    Ok(Json(service::detail(&state, viewer.map(|v| v.user_id), id).await?))
+    Ok(Json(crate::read::tweets::detail(&state, viewer.map(|v| v.user_id), id).await?))
 }
 
 /// Delete a tweet

@@ -1,13 +1,11 @@
 //! Tweet rules: validation, the write path (MySQL transaction with its outbox event, then the author's
-//! own timelines), deletion everywhere, and hydration of ids into the API's `Tweet` shape.
-
-use std::collections::HashMap;
+//! own timelines), deletion everywhere, and a user's tweets. Tweets are shaped for the API in
+//! [`crate::read::tweets`].
 
 use rookery_shared::{
     ids::{TweetId, UserId},
     pagination::EndlessPage,
-    timestamp::Timestamp,
-    tweets::{CreateTweet, Tweet, TweetDetail},
+    tweets::{CreateTweet, Tweet},
 };
 
 use super::store::{self, TweetRow};
@@ -18,17 +16,12 @@ use crate::{
     events::Event,
     fanout::backlog::{self, Bounds},
     ids::created_at_of,
-    likes::{self, store::ContentType},
+    likes::{self, ContentType},
     media::{self, form::UploadForm, key::Folder, service::Image},
-    newsfeed::{
-        self,
-        timeline::{self, Kind, Window},
-    },
-    outbox, pagination, profiles,
+    newsfeed::timeline::{self, Kind, Window},
+    outbox, pagination, read,
     state::AppState,
 };
-
-const TWEET_CACHE_SECS: u64 = 3600;
 
 pub fn validate_content(content: Option<&str>) -> Result<String> {
     let Some(content) = content else {
@@ -116,7 +109,7 @@ pub async fn create(state: &AppState, author: AuthUser, content: String, photos:
     }
     tracing::info!(tweet_id = %id, "tweet created");
     let row = TweetRow { id, user_id: author.user_id, content, likes_count: 0, comments_count: 0, photo_keys };
-    let mut tweets = assemble(state, Some(author.user_id), vec![row]).await?;
+    let mut tweets = read::tweets::assemble(state, Some(author.user_id), vec![row]).await?;
     tweets.pop().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the new tweet's author is missing")))
 }
 
@@ -136,7 +129,7 @@ pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()>
     }
     let comments = comments::store::delete_of_tweet(&mut tx, id).await?;
     likes::store::delete_of_objects(&mut tx, ContentType::Tweet, &[id.0]).await?;
-    crate::notifications::service::forget_tweet(&mut tx, author, id.0, &comments).await?;
+    crate::notifications::store::forget_tweet(&mut tx, author, id.0, &comments).await?;
     let photo_keys = store::delete_photos(&mut tx, id).await?;
     outbox::store::enqueue(&mut tx, &state.ids, &Event::TweetDeleted { tweet_id: id, author_id: author }).await?;
     tx.commit().await?;
@@ -151,7 +144,7 @@ pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()>
     if a.is_err() || b.is_err() {
         forget_timelines(state, author).await;
     }
-    forget(state, &[id]).await;
+    read::tweets::forget(state, &[id]).await;
     tracing::info!(tweet_id = %id, "tweet deleted");
     Ok(())
 }
@@ -171,90 +164,7 @@ pub async fn list_by_user(
     user: UserId,
     window: Window,
 ) -> Result<EndlessPage<Tweet>> {
-    let ids = newsfeed::service::window_ids(state, Kind::User, user, window).await?;
-    let tweets = hydrate(state, viewer, &ids).await?;
+    let ids = timeline::window_ids(state, Kind::User, user, window).await?;
+    let tweets = read::tweets::hydrate(state, viewer, &ids).await?;
     Ok(pagination::page(tweets, &window, |t| t.id.0))
-}
-
-/// Likes shown in a tweet detail at most (newest first).
-const DETAIL_LIKES: u32 = 1000;
-
-/// The tweet with its comments (oldest first) and likes (newest first).
-pub async fn detail(state: &AppState, viewer: Option<UserId>, id: TweetId) -> Result<TweetDetail> {
-    let tweet = hydrate(state, viewer, &[id.0]).await?.pop().ok_or(ApiError::NotFound)?;
-    let (comments, likes) = tokio::try_join!(
-        comments::service::of_tweet(state, viewer, id),
-        likes::service::of_object(state, ContentType::Tweet, id.0, DETAIL_LIKES),
-    )?;
-    Ok(TweetDetail { tweet, comments, likes })
-}
-
-/// The `Tweet` shapes of `ids`, in the same order; ids that no longer exist (deleted) are skipped.
-pub async fn hydrate(state: &AppState, viewer: Option<UserId>, ids: &[u64]) -> Result<Vec<Tweet>> {
-    let rows = rows(state, ids).await?;
-    assemble(state, viewer, rows).await
-}
-
-/// Tweet rows through the object cache: one MGET, misses from one MySQL query.
-async fn rows(state: &AppState, ids: &[u64]) -> Result<Vec<TweetRow>> {
-    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, TweetId(*id))).collect();
-    let cached: Vec<Option<TweetRow>> = state.redis.get_json(&keys).await;
-    let missing: Vec<TweetId> =
-        ids.iter().zip(&cached).filter(|(_, hit)| hit.is_none()).map(|(id, _)| TweetId(*id)).collect();
-    state.metrics.cache_lookups("tweet", ids.len() - missing.len(), missing.len());
-    let mut loaded: HashMap<TweetId, TweetRow> = HashMap::new();
-    if !missing.is_empty() {
-        let mut fetched = store::by_ids(&state.db, &missing).await?;
-        let mut photos: HashMap<TweetId, Vec<String>> = HashMap::new();
-        for (tweet, key) in store::photos_of(&state.db, &missing).await? {
-            photos.entry(tweet).or_default().push(key);
-        }
-        for row in &mut fetched {
-            row.photo_keys = photos.remove(&row.id).unwrap_or_default();
-        }
-        let fill: Vec<(String, TweetRow)> = fetched.iter().map(|row| (cache_key(state, row.id), row.clone())).collect();
-        state.redis.fill_json(&fill, TWEET_CACHE_SECS).await;
-        loaded = fetched.into_iter().map(|row| (row.id, row)).collect();
-    }
-    Ok(ids.iter().zip(cached).filter_map(|(id, hit)| hit.or_else(|| loaded.remove(&TweetId(*id)))).collect())
-}
-
-async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetRow>) -> Result<Vec<Tweet>> {
-    let authors: Vec<UserId> = rows.iter().map(|row| row.user_id).collect();
-    // Only tweets someone has liked can be liked by the viewer: a page of unliked tweets (most pages)
-    // needs no likes lookup at all.
-    let ids: Vec<u64> = rows.iter().filter(|row| row.likes_count > 0).map(|row| row.id.0).collect();
-    let (users, liked) = tokio::try_join!(
-        profiles::service::users(state, &authors),
-        likes::service::liked(state, viewer, ContentType::Tweet, &ids),
-    )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let user = users.get(&row.user_id)?.clone();
-            Some(Tweet {
-                id: row.id,
-                user,
-                created_at: Timestamp(created_at_of(row.id.0)),
-                content: row.content,
-                comments_count: u64::from(row.comments_count),
-                likes_count: u64::from(row.likes_count),
-                has_liked: liked.contains(&row.id.0),
-                photo_urls: row.photo_keys.iter().map(|key| media::service::url(state, key)).collect(),
-            })
-        })
-        .collect())
-}
-
-fn cache_key(state: &AppState, id: TweetId) -> String {
-    state.redis.key(format_args!("tweet:{id}"))
-}
-
-/// Drops cached tweet rows after they changed (and keeps stale copies out, see
-/// [`crate::cache::Redis::invalidate`]).
-pub async fn forget(state: &AppState, ids: &[TweetId]) {
-    let keys: Vec<String> = ids.iter().map(|id| cache_key(state, *id)).collect();
-    if let Err(error) = state.redis.invalidate(&keys).await {
-        tracing::warn!(%error, "could not drop cached tweets; they expire by themselves");
-    }
 }

@@ -73,7 +73,7 @@ async fn every_served_route_is_documented_and_every_documented_route_is_served()
     let app = spawn_app().await;
     let document = openapi(&app).await;
     // The same router the server runs, built from a state on the test's own database.
-    let state = startup::connect(app.config.clone()).await.expect("state");
+    let state = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("state");
     let router = startup::router(state).expect("router");
 
     let served = served_routes(&router);

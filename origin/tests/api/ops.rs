@@ -3,7 +3,6 @@
 use rookery_origin::{
     newsfeed::timeline::{self, Kind, Read, Window},
     ops::{feeds, seed},
-    startup,
 };
 
 use crate::helpers::spawn_app;
@@ -11,7 +10,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn seed_builds_a_consistent_skewed_graph_and_working_tokens() {
     let app = spawn_app().await;
-    let state = startup::connect(app.config.clone()).await.expect("state");
+    let state = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("state");
     let options = seed::SeedOptions {
         users: 300,
         follows_per_user: 10,
@@ -60,7 +59,7 @@ async fn feeds_rebuild_restores_a_dropped_timeline() {
         posted.push(app.post_tweet(&reader, &format!("rebuild me {i}")).await["id"].as_u64().expect("id"));
     }
     posted.reverse();
-    let state = startup::connect(app.config.clone()).await.expect("state");
+    let state = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("state");
     let user = rookery_shared::ids::UserId(reader.id);
     timeline::drop_timeline(&state.redis, Kind::Home, user).await.expect("drop");
     let window = Window { below: None, from: None, limit: 20 };

@@ -6,7 +6,6 @@ use std::{collections::HashSet, process::Command, time::Duration};
 use rookery_origin::{
     cache::Redis,
     newsfeed::timeline::{self, Kind},
-    startup,
     switches::{
         self,
         service::{in_rollout, CACHE_TTL},
@@ -46,7 +45,7 @@ fn feed_ids(page: &serde_json::Value) -> Vec<u64> {
 async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulled() {
     // Two followers put the star above the threshold.
     let app = spawn_app_with(|c| c.hybrid_threshold = 1).await;
-    let ops = startup::connect(app.config.clone()).await.expect("a second process's state");
+    let ops = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("a second process's state");
     ops.switches.set("fanout_hybrid", 0).await.expect("switched off");
 
     let star = app.signup("star_sw").await;
@@ -87,7 +86,7 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
 #[tokio::test]
 async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
     let app = spawn_app_with(|c| c.hybrid_threshold = 1).await;
-    let ops = startup::connect(app.config.clone()).await.expect("a second process's state");
+    let ops = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("a second process's state");
     ops.switches.set("fanout_hybrid", 50).await.expect("set to half");
 
     let fans = [app.signup("fan_half_1").await, app.signup("fan_half_2").await];
@@ -131,7 +130,7 @@ async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
 #[tokio::test]
 async fn an_unset_switch_has_its_declared_default_and_an_unknown_one_is_off() {
     let app = spawn_app().await;
-    let state = startup::connect(app.config.clone()).await.expect("state");
+    let state = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("state");
     assert_eq!(state.switches.percent(&switches::FANOUT_HYBRID).await, 100);
     let undeclared = switches::Known { name: "not_declared", default_percent: 0, about: "" };
     assert!(!state.switches.is_on(&undeclared, 7).await);

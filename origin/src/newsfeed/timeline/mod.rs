@@ -20,6 +20,9 @@ use rookery_shared::ids::{TweetId, UserId};
 
 use crate::cache::Redis;
 
+mod window;
+pub use window::{rebuild_from_mysql, window_ids};
+
 const COMPLETE: &str = "0";
 const BUILDING: &str = "b";
 /// Timelines of users who do not read expire; a later read rebuilds them.
