@@ -68,7 +68,7 @@ async fn resolve(
     let mut body = body;
     if let Some(value) = headers.get(EDGE_HEADER).and_then(|v| v.to_str().ok()) {
         let target = Target { method: parts.method.as_str(), path: parts.uri.path(), query: parts.uri.query() };
-        match EdgeAssertion::decode(&state.config.edge_keys, value, target, now) {
+        match EdgeAssertion::decode(&state.config.auth.edge_keys, value, target, now) {
             Ok(assertion) => {
                 // The assertion names the body it was issued for; a different body makes it worthless.
                 let bytes = axum::body::to_bytes(body, upload_limit(&state.config))
@@ -95,7 +95,7 @@ async fn resolve(
         Some(value) => {
             let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
             let raw = token::from_authorization_header(value).ok_or(ApiError::InvalidToken)?;
-            let claims = token::verify(&state.config.token_keys, raw, now).map_err(|_| ApiError::InvalidToken)?;
+            let claims = token::verify(&state.config.auth.token_keys, raw, now).map_err(|_| ApiError::InvalidToken)?;
             if !accounts::service::session_active(state, claims.session_id).await? {
                 return Err(ApiError::InvalidToken);
             }
@@ -108,7 +108,7 @@ async fn resolve(
 /// The largest body any route accepts (a tweet with all its photos): the most an edge request's body is
 /// read ahead to check its digest.
 pub fn upload_limit(config: &crate::config::Config) -> usize {
-    crate::media::service::MAX_PHOTOS * config.media_max_bytes + config.max_body_bytes
+    crate::media::service::MAX_PHOTOS * config.media.max_bytes + config.http.max_body_bytes
 }
 
 fn identity(parts: &Parts) -> Result<&Identity, ApiError> {

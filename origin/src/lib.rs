@@ -1,9 +1,10 @@
 //! The Rookery origin: an axum server that owns MySQL (the source of truth), Redis (timelines and caches)
 //! and RabbitMQ (fanout).
 //!
-//! Layout: [`startup`] builds the [`Application`] and runs it; [`state::AppState`] is what handlers reach;
-//! each feature (e.g. [`accounts`]) has `routes` (HTTP in and out only), `service` (the rules) and `store`
-//! (SQL and Redis). Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
+//! Layout (docs/architecture.md has the map and the import rules): [`startup`] builds the [`Application`]
+//! and runs it; [`state::AppState`] is what handlers reach; each feature (e.g. [`accounts`]) has `routes`
+//! (HTTP in and out only), `service` (the rules) and `store` (SQL and Redis); [`read`] assembles the API's
+//! shapes for every feature, so no feature service calls another's. Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
 //! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`], [`switches`] (gradual rollouts).
 //! [`openapi`] holds the route table every feature's routes join, the OpenAPI document generated from it
 //! (`/openapi.json`) and the API explorer (`/docs/`).
@@ -40,6 +41,7 @@ pub mod pagination;
 pub mod profiles;
 pub mod ratelimit;
 pub mod read;
+pub mod redact;
 pub mod signal;
 pub mod startup;
 pub mod state;

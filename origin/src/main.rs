@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use rookery_origin::{
+    config::{self, LogFormat},
     db,
     ops::{dead_letters, feeds, seed, switches},
     switches::Switches,
@@ -19,6 +20,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Every setting, usually given as environment variables.
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(Subcommand)]
@@ -82,11 +86,20 @@ enum FeedsCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The environment is changed here, before any thread exists.
+    let dotenv = config::load_dotenv();
+    config::unset_empty_settings();
     let cli = Cli::parse();
-    let config = Config::from_env()?;
-    telemetry::init(config.log_json);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli, dotenv))
+}
+
+async fn run(cli: Cli, dotenv: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let config = cli.config.resolved()?;
+    telemetry::init(config.http.log_format == LogFormat::Json);
+    if let Some(path) = dotenv {
+        tracing::info!(path = %path.display(), "read settings from a .env file");
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Application::build(config).await?.run_until_stopped().await,
         Command::Worker => Worker::build(config).await?.run_until_stopped().await,
@@ -148,5 +161,15 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -57,7 +57,7 @@ static LIMITER: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(SC
 const CHECK_TIMEOUT: Duration = Duration::from_millis(200);
 
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.config.rate_limits {
+    if !state.config.http.rate_limits {
         return next.run(request).await;
     }
     let Some(rule) = ratelimit::rule_for(request.method().as_str(), request.uri().path()) else {

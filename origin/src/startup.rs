@@ -42,7 +42,7 @@ impl Application {
     /// Connects to MySQL (creating and migrating the database), prepares Redis and RabbitMQ clients and
     /// binds the listener. Redis and RabbitMQ may be down: the application starts and degrades.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let (listen, admin_listen) = (config.listen, config.admin_listen);
+        let (listen, admin_listen) = (config.http.listen, config.http.admin_listen);
         let state = AppState::connect(config).await?;
         let listener = TcpListener::bind(listen).await.with_context(|| format!("while binding {listen}"))?;
         let admin = TcpListener::bind(admin_listen).await.with_context(|| format!("while binding {admin_listen}"))?;
@@ -72,7 +72,7 @@ impl Application {
         let Self { listener, admin, state } = self;
         let work = state.work.clone();
         let shutdown = CancellationToken::new();
-        let background = Background::start(&state, shutdown.clone(), state.config.run_consumers);
+        let background = Background::start(&state, shutdown.clone(), state.config.fanout.run_consumers);
 
         let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone())?);
         let admin_app = health::admin_router(state);
@@ -101,8 +101,8 @@ impl Application {
 /// The full HTTP surface with its middleware. The routes come from [`openapi::table`], which documents
 /// each of them; add routes there, not here.
 pub fn router(state: AppState) -> anyhow::Result<Router> {
-    let body_limit = state.config.max_body_bytes;
-    let request_timeout = state.config.request_timeout;
+    let body_limit = state.config.http.max_body_bytes;
+    let request_timeout = state.config.http.request_timeout();
     let router = openapi::router(&state.config)?
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|method: Method| async move { ApiError::MethodNotAllowed(method.to_string()) })

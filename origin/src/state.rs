@@ -42,17 +42,17 @@ impl AppState {
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
         let db = db::connect_and_migrate(&config).await?;
-        let redis = Redis::new(&config.redis_url, &config.redis_prefix).context("REDIS_URL is invalid")?;
+        let redis = Redis::new(&config.redis.url, &config.redis.prefix).context("REDIS_URL is invalid")?;
         Ok(Self {
             switches: Arc::new(Switches::new(db.clone())),
             db,
             redis,
-            broker: Broker::new(&config.amqp_url),
-            ids: Arc::new(IdGenerator::new(config.node_id)),
+            broker: Broker::new(&config.amqp.url),
+            ids: Arc::new(IdGenerator::new(config.db.node_id)),
             metrics: Arc::new(Metrics::new()?),
             outbox_notify: Arc::new(Notify::new()),
             backlog: Arc::default(),
-            media: media::store::open(&config)?,
+            media: media::store::open(&config.media)?,
             work: complete::Work::default(),
             config: Arc::new(config),
         })

@@ -13,7 +13,10 @@ use sqlx::{mysql::MySqlConnectOptions, Connection as _, MySqlConnection};
 
 use crate::{
     cache::Redis,
-    config::{Config, DEV_EDGE_SECRET, DEV_TOKEN_SECRET},
+    config::{
+        AmqpConfig, AuthConfig, Config, DbConfig, FanoutConfig, HttpConfig, LogFormat, MediaConfig, RedisConfig,
+        DEV_EDGE_SECRET, DEV_TOKEN_SECRET,
+    },
     db,
     fanout::topology::Names,
 };
@@ -30,35 +33,53 @@ pub fn test_config() -> Config {
     let tag = format!("{:08x}{:04x}", rand::random::<u32>(), std::process::id() & 0xffff);
     let server = std::env::var("DATABASE_SERVER_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
     Config {
-        listen: ([127, 0, 0, 1], 0).into(),
-        admin_listen: ([127, 0, 0, 1], 0).into(),
-        database_url: format!("{}/rookery_test_{tag}", server.trim_end_matches('/')),
-        database_max_connections: 10,
-        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
-        redis_prefix: format!("rkt{tag}:"),
-        amqp_url: std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
-        amqp_prefix: format!("rookery_test_{tag}"),
-        token_keys: KeyRing::single(DEV_TOKEN_SECRET),
-        edge_keys: KeyRing::single(DEV_EDGE_SECRET),
-        token_ttl_secs: 3600,
-        dev_mode: true,
-        rate_limits: false,
-        node_id: 0,
-        max_body_bytes: 64 * 1024,
-        request_timeout: Duration::from_secs(60),
-        log_json: false,
-        run_consumers: true,
-        fanout_batch_size: 1000,
-        hybrid_threshold: 10_000,
-        fanout_max_backlog: 20_000,
-        // Off: a loaded test machine may lag past any bound; the backpressure tests turn it on.
-        fanout_max_lag_ms: 0,
-        timeline_cap: 800,
-        public_url: "http://127.0.0.1:8000".into(),
-        media_dir: std::env::temp_dir().join(format!("rookery_test_media_{tag}")),
-        media_url: None,
-        media_options: crate::media::store::Options::default(),
-        media_max_bytes: 5 * 1024 * 1024,
+        http: HttpConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            admin_listen: ([127, 0, 0, 1], 0).into(),
+            public_url: "http://127.0.0.1:8000".into(),
+            max_body_bytes: 64 * 1024,
+            request_timeout_secs: 60,
+            rate_limits: false,
+            log_format: LogFormat::Text,
+        },
+        db: DbConfig {
+            url: format!("{}/rookery_test_{tag}", server.trim_end_matches('/')),
+            max_connections: 10,
+            node_id: 0,
+        },
+        redis: RedisConfig {
+            url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
+            prefix: format!("rkt{tag}:"),
+        },
+        amqp: AmqpConfig {
+            url: std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            prefix: format!("rookery_test_{tag}"),
+        },
+        auth: AuthConfig {
+            environment: "test".into(),
+            token_secrets: None,
+            token_secret: None,
+            edge_secrets: None,
+            edge_secret: None,
+            token_ttl_secs: 3600,
+            token_keys: KeyRing::single(DEV_TOKEN_SECRET),
+            edge_keys: KeyRing::single(DEV_EDGE_SECRET),
+        },
+        fanout: FanoutConfig {
+            run_consumers: true,
+            batch_size: 1000,
+            hybrid_threshold: 10_000,
+            max_backlog: 20_000,
+            // Off: a loaded test machine may lag past any bound; the backpressure tests turn it on.
+            max_lag_ms: 0,
+            timeline_cap: 800,
+        },
+        media: MediaConfig {
+            dir: std::env::temp_dir().join(format!("rookery_test_media_{tag}")),
+            url: None,
+            max_bytes: 5 * 1024 * 1024,
+            options: crate::media::config::Options::default(),
+        },
     }
 }
 
@@ -69,16 +90,16 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
     end_connections(config).await?;
     db::drop_database(config).await?;
     // Before Redis: a test that points the origin at an unreachable Redis must still lose its files.
-    if config.media_url.is_none() {
-        match std::fs::remove_dir_all(&config.media_dir) {
+    if config.media.url.is_none() {
+        match std::fs::remove_dir_all(&config.media.dir) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
             _ => {}
         }
     }
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+    let redis = Redis::new(&config.redis.url, &config.redis.prefix)?;
     let mut conn = redis.conn().await?;
     let keys: Vec<String> = {
-        let mut iter = conn.scan_match::<_, String>(format!("{}*", config.redis_prefix)).await?;
+        let mut iter = conn.scan_match::<_, String>(format!("{}*", config.redis.prefix)).await?;
         let mut keys = Vec::new();
         while let Some(key) = iter.next_item().await {
             keys.push(key);
@@ -101,43 +122,21 @@ pub fn cleanup_blocking(config: &Config) {
     })
     .join();
     if !matches!(cleaned, Ok(Ok(()))) {
-        eprintln!("clean-up of {} failed", config.database_url);
+        eprintln!("clean-up of {} failed", config.db.url);
     }
 }
 
 /// The environment [`Config::from_env`] reads back as `config`, for tests that run the `origin` binary.
 pub fn environment(config: &Config) -> Vec<(&'static str, String)> {
-    let on_off = |on: bool| if on { "on" } else { "off" }.to_owned();
-    vec![
-        ("ROOKERY_ENV", "test".into()),
-        ("LISTEN_ADDR", config.listen.to_string()),
-        ("ADMIN_ADDR", config.admin_listen.to_string()),
-        ("DATABASE_URL", config.database_url.clone()),
-        ("DATABASE_MAX_CONNECTIONS", config.database_max_connections.to_string()),
-        ("REDIS_URL", config.redis_url.clone()),
-        ("REDIS_PREFIX", config.redis_prefix.clone()),
-        ("AMQP_URL", config.amqp_url.clone()),
-        ("AMQP_PREFIX", config.amqp_prefix.clone()),
-        ("TOKEN_SECRETS", config.token_keys.to_list()),
-        ("EDGE_SECRETS", config.edge_keys.to_list()),
-        ("RATE_LIMITS", on_off(config.rate_limits)),
-        ("RUN_CONSUMERS", on_off(config.run_consumers)),
-        ("FANOUT_BATCH_SIZE", config.fanout_batch_size.to_string()),
-        ("HYBRID_THRESHOLD", config.hybrid_threshold.to_string()),
-        ("FANOUT_MAX_BACKLOG", config.fanout_max_backlog.to_string()),
-        ("FANOUT_MAX_LAG_MS", config.fanout_max_lag_ms.to_string()),
-        ("TIMELINE_CAP", config.timeline_cap.to_string()),
-        ("MEDIA_DIR", config.media_dir.display().to_string()),
-        ("REQUEST_TIMEOUT_SECS", config.request_timeout.as_secs().to_string()),
-    ]
+    config.to_env()
 }
 
 /// Deletes every exchange and queue named under the test's `amqp_prefix` (see [`Names`]). Failures are
 /// only logged: a test that stopped the broker must still be able to drop its database.
 async fn delete_broker_objects(config: &Config) {
-    let names = Names::new(&config.amqp_prefix);
+    let names = Names::new(&config.amqp.prefix);
     let result = tokio::time::timeout(Duration::from_secs(10), async {
-        let connection = Connection::connect(&config.amqp_url, ConnectionProperties::default()).await?;
+        let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default()).await?;
         // A failed delete closes its channel, so each gets its own.
         for queue in names.queues() {
             let channel = connection.create_channel().await?;
@@ -167,8 +166,8 @@ async fn delete_broker_objects(config: &Config) {
 /// origin may be inside a transaction at that moment (the outbox relay opens one every poll); that
 /// transaction's metadata locks would make `DROP DATABASE` wait forever.
 async fn end_connections(config: &Config) -> anyhow::Result<()> {
-    let name = config.database_name()?;
-    let server = MySqlConnectOptions::from_str(&config.server_url()?)?;
+    let name = config.db.name()?;
+    let server = MySqlConnectOptions::from_str(&config.db.server_url()?)?;
     let mut conn = MySqlConnection::connect_with(&server).await?;
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",

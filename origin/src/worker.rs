@@ -63,7 +63,7 @@ impl Worker {
     /// Connects to MySQL (creating and migrating the database), prepares Redis and RabbitMQ clients and
     /// binds the admin listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let admin_listen = config.admin_listen;
+        let admin_listen = config.http.admin_listen;
         let admin = tokio::net::TcpListener::bind(admin_listen)
             .await
             .with_context(|| format!("while binding {admin_listen}"))?;

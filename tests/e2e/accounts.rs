@@ -70,7 +70,7 @@ async fn the_request_id_is_kept_when_sane_and_replaced_otherwise() {
 async fn forged_expired_and_malformed_tokens_are_refused_before_the_origin() {
     let stack = spawn_stack(4).await;
     let account = stack.signup("edge_mallory").await;
-    let secret = &stack.origin.config.token_keys;
+    let secret = &stack.origin.config.auth.token_keys;
     let now = now_secs();
     let claims = token::verify(secret, &account.token, now).expect("the origin's token verifies");
     let forged = token::sign(&KeyRing::single("a secret the edge does not hold"), &claims);
@@ -118,7 +118,7 @@ async fn forged_expired_and_malformed_tokens_are_refused_before_the_origin() {
 async fn a_well_signed_token_for_a_session_that_never_existed_is_refused() {
     let stack = spawn_stack(4).await;
     let account = stack.signup("edge_oscar").await;
-    let secret = &stack.origin.config.token_keys;
+    let secret = &stack.origin.config.auth.token_keys;
     let claims = token::verify(secret, &account.token, now_secs()).expect("verifies");
     let unknown_session = token::sign(
         secret,

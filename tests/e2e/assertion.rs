@@ -21,7 +21,7 @@ const PNG: &[u8] = &[
 /// Limits at the origin only; no edge cache, so every read reaches the origin.
 async fn stack() -> Stack {
     spawn_stack_with(
-        |origin| origin.rate_limits = true,
+        |origin| origin.http.rate_limits = true,
         |edge| {
             edge.rate_limits = false;
             edge.feed_cache_secs = 0;

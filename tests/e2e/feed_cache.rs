@@ -261,10 +261,10 @@ async fn logged_out_expired_and_forged_tokens_never_read_the_cache() {
     stack.post_tweet(&alice, "cached before logout").await;
     stack.feed(&alice, "").await;
     assert_eq!(x_cache(&stack.feed(&alice, "").await), "HIT");
-    let claims = token::verify(&stack.origin.config.token_keys, &alice.token, now_secs()).expect("a valid token");
+    let claims = token::verify(&stack.origin.config.auth.token_keys, &alice.token, now_secs()).expect("a valid token");
 
     // Same user and session, but expired; and the same claims under another secret.
-    let expired = token::sign(&stack.origin.config.token_keys, &Claims { expires_at: now_secs() - 1, ..claims });
+    let expired = token::sign(&stack.origin.config.auth.token_keys, &Claims { expires_at: now_secs() - 1, ..claims });
     let forged = token::sign(&KeyRing::single("not-the-secret"), &claims);
     for (what, bad) in [("expired", expired), ("forged", forged)] {
         let reply = stack.edge(Method::GET, "/api/newsfeeds/", Some(&bad), None).await;

@@ -49,7 +49,7 @@ fn percentiles(answers: &[(StatusCode, Duration)]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_users_flood_through_the_edge_leaves_another_users_requests_alone() {
     let stack = spawn_stack_with(
-        |origin| origin.rate_limits = true,
+        |origin| origin.http.rate_limits = true,
         |edge| {
             edge.rate_limits = true;
             edge.session_cache_secs = 300;

@@ -56,9 +56,9 @@ impl Origin {
     /// `adjust` sets the test's own settings (e.g. `rate_limits`, or other key rings).
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_tests();
-        let tag = config.redis_prefix.trim_end_matches(':').to_owned();
-        config.token_keys = KeyRing::single(&format!("e2e-token-secret-{tag}"));
-        config.edge_keys = KeyRing::single(&format!("e2e-edge-secret-{tag}"));
+        let tag = config.redis.prefix.trim_end_matches(':').to_owned();
+        config.auth.token_keys = KeyRing::single(&format!("e2e-token-secret-{tag}"));
+        config.auth.edge_keys = KeyRing::single(&format!("e2e-edge-secret-{tag}"));
         adjust(&mut config);
         Self::serve(config).await
     }
@@ -74,8 +74,8 @@ impl Origin {
         let stopped = tokio::time::timeout(Duration::from_secs(30), &mut self.server).await;
         assert!(matches!(stopped, Ok(Ok(Ok(())))), "the origin stops: {stopped:?}");
         let mut config = self.config.clone();
-        config.listen = ([127, 0, 0, 1], self.port()).into();
-        config.admin_listen = ([127, 0, 0, 1], port_of(&self.admin_url)).into();
+        config.http.listen = ([127, 0, 0, 1], self.port()).into();
+        config.http.admin_listen = ([127, 0, 0, 1], port_of(&self.admin_url)).into();
         adjust(&mut config);
         Self::serve(config).await
     }

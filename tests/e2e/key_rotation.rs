@@ -45,13 +45,13 @@ async fn an_old_token_works_while_its_key_is_kept_and_is_refused_once_dropped() 
     let k2 = "k2:e2e-rotation-token-secret-number-two";
 
     // Before the rotation: the origin signs with k1.
-    let origin = Origin::start_with(|config| config.token_keys = ring(k1)).await;
+    let origin = Origin::start_with(|config| config.auth.token_keys = ring(k1)).await;
     let (user_id, old_token) = signup(&origin.url, "rotate_old").await;
     assert!(old_token.starts_with("rk2.k1."), "{old_token}");
 
     // The rotation: k2 signs, k1 still verifies. One edge holds both keys; another already holds
     // only the new one (the state after the last step, dropping k1).
-    let origin = origin.restart_with(|config| config.token_keys = ring(&format!("{k2},{k1}"))).await;
+    let origin = origin.restart_with(|config| config.auth.token_keys = ring(&format!("{k2},{k1}"))).await;
     let (rotated, retired) = tokio::join!(
         Edge::start(edge_vars(&origin, |vars| vars.token_keys = ring(&format!("{k2},{k1}")))),
         Edge::start(edge_vars(&origin, |vars| vars.token_keys = ring(k2))),
@@ -80,7 +80,7 @@ async fn an_old_token_works_while_its_key_is_kept_and_is_refused_once_dropped() 
 async fn the_edge_signs_with_its_first_key_and_an_origin_without_it_ignores_the_assertion() {
     let e1 = "e1:e2e-rotation-edge-secret-number-one";
     let e2 = "e2:e2e-rotation-edge-secret-number-two";
-    let origin = Origin::start_with(|config| config.edge_keys = ring(&format!("{e2},{e1}"))).await;
+    let origin = Origin::start_with(|config| config.auth.edge_keys = ring(&format!("{e2},{e1}"))).await;
     // Each authenticated request asks the origin about its session.
     let edge = Edge::start(edge_vars(&origin, |vars| {
         vars.edge_keys = ring(e2);
@@ -97,7 +97,7 @@ async fn the_edge_signs_with_its_first_key_and_an_origin_without_it_ignores_the_
     assert_eq!(reply.body["ip"], "unknown", "{}", reply.body);
 
     // An origin that only knows e1 (on the same address, so the same edge is in front of it).
-    let origin = origin.restart_with(|config| config.edge_keys = ring(e1)).await;
+    let origin = origin.restart_with(|config| config.auth.edge_keys = ring(e1)).await;
     let anonymous = login_status(&edge.url, None).await;
     assert_eq!(anonymous.status, StatusCode::OK, "{}", anonymous.body);
     assert_eq!(anonymous.body["ip"], "127.0.0.1", "the assertion was ignored: the origin reports the peer it saw");

@@ -16,7 +16,8 @@ async fn paths_outside_the_public_api_are_answered_404_by_the_edge() {
     let login_status = stack.edge(Method::GET, "/api/accounts/login_status/", Some(&account.token), None).await;
     assert_eq!(login_status.status, StatusCode::OK, "{}", login_status.body);
 
-    let claims = token::verify(&stack.origin.config.token_keys, &account.token, now_secs()).expect("a valid token");
+    let claims =
+        token::verify(&stack.origin.config.auth.token_keys, &account.token, now_secs()).expect("a valid token");
     let served = stack.origin.requests_served().await;
     let paths = [
         "/internal/sessions/1".to_owned(),

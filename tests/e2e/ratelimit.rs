@@ -17,7 +17,7 @@ use crate::harness::{spawn_stack_with, Account, Reply, Stack};
 
 async fn limited_stack() -> Stack {
     spawn_stack_with(
-        |origin| origin.rate_limits = true,
+        |origin| origin.http.rate_limits = true,
         |edge| {
             edge.rate_limits = true;
             edge.trust_cf_connecting_ip = true;
@@ -262,7 +262,7 @@ async fn switched_off_the_edge_counts_nothing() {
 /// origin is told is not the forged one.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_cf_connecting_ip_buys_no_fresh_budget() {
-    let stack = spawn_stack_with(|origin| origin.rate_limits = true, |edge| edge.rate_limits = true).await;
+    let stack = spawn_stack_with(|origin| origin.http.rate_limits = true, |edge| edge.rate_limits = true).await;
     let path = "/api/accounts/login_status/";
     let max = ratelimit::rule_for("GET", path).expect("a limited route").limits[0].max;
     let mut set = tokio::task::JoinSet::new();

@@ -41,7 +41,7 @@ async fn bad_tokens_never_write_to_another_users_objects() {
     let detail_path = format!("/api/tweets/{tweet_id}/");
     let before = stack.edge(Method::GET, &detail_path, None, None).await.body;
 
-    let secret = &stack.origin.config.token_keys;
+    let secret = &stack.origin.config.auth.token_keys;
     let now = now_secs();
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
     let as_alice = Claims { user_id: UserId(alice.id), ..claims };

@@ -74,8 +74,8 @@ impl EdgeVars {
         Self {
             origin_url: format!("http://127.0.0.1:{port}"),
             environment: "test".into(),
-            token_keys: config.token_keys.clone(),
-            edge_keys: config.edge_keys.clone(),
+            token_keys: config.auth.token_keys.clone(),
+            edge_keys: config.auth.edge_keys.clone(),
             session_cache_secs,
             feed_cache_secs: 5,
             public_cache_secs: 0,

@@ -49,7 +49,7 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<AuthResp
         now,
     };
     let session_id = SessionId(state.ids.next());
-    let expires_at = now + state.config.token_ttl_secs * 1_000_000;
+    let expires_at = now + state.config.auth.token_ttl_secs * 1_000_000;
     let mut tx = state.db.begin().await?;
     if let Err(error) = store::insert_user(&mut tx, &new_user).await {
         drop(tx);
@@ -105,7 +105,7 @@ pub async fn login(state: &AppState, request: LoginRequest) -> Result<AuthRespon
     }
     let now = now_micros();
     let session_id = SessionId(state.ids.next());
-    let expires_at = now + state.config.token_ttl_secs * 1_000_000;
+    let expires_at = now + state.config.auth.token_ttl_secs * 1_000_000;
     store::insert_session(&state.db, session_id, found.id, now, expires_at).await?;
     tracing::info!(user_id = %found.id, "logged in");
     Ok(AuthResponse {
@@ -195,7 +195,7 @@ pub async fn user(state: &AppState, user_id: UserId) -> Result<Option<User>> {
 
 fn issue_token(state: &AppState, user_id: UserId, session_id: SessionId, now: i64, expires_at: i64) -> String {
     let claims = Claims { user_id, session_id, issued_at: now / 1_000_000, expires_at: expires_at / 1_000_000 };
-    token::sign(&state.config.token_keys, &claims)
+    token::sign(&state.config.auth.token_keys, &claims)
 }
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.

@@ -31,13 +31,13 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<Db> {
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
-    let options = MySqlConnectOptions::from_str(&config.database_url)
+    let options = MySqlConnectOptions::from_str(&config.db.url)
         .context("DATABASE_URL is not a MySQL URL")?
         .charset("utf8mb4")
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(250));
     MySqlPoolOptions::new()
-        .max_connections(config.database_max_connections)
+        .max_connections(config.db.max_connections)
         .min_connections(1)
         // A request waits at most this long for a connection; past it the request gets a 503.
         .acquire_timeout(Duration::from_secs(3))
@@ -49,8 +49,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<MySqlPool> {
 
 /// `CREATE DATABASE IF NOT EXISTS`, retried for a while so a server that is still starting is waited for.
 pub async fn ensure_database(config: &Config) -> anyhow::Result<()> {
-    let name = config.database_name()?;
-    let server = MySqlConnectOptions::from_str(&config.server_url()?).context("DATABASE_URL is not a MySQL URL")?;
+    let name = config.db.name()?;
+    let server = MySqlConnectOptions::from_str(&config.db.server_url()?).context("DATABASE_URL is not a MySQL URL")?;
     let mut attempt = 0;
     let mut conn = loop {
         match sqlx::mysql::MySqlConnection::connect_with(&server).await {
@@ -74,8 +74,8 @@ pub async fn ensure_database(config: &Config) -> anyhow::Result<()> {
 
 /// Drops the database named in `config` (tests only create throwaway ones).
 pub async fn drop_database(config: &Config) -> anyhow::Result<()> {
-    let name = config.database_name()?;
-    let server = MySqlConnectOptions::from_str(&config.server_url()?)?;
+    let name = config.db.name()?;
+    let server = MySqlConnectOptions::from_str(&config.db.server_url()?)?;
     let mut conn = sqlx::mysql::MySqlConnection::connect_with(&server).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut conn).await?;
     conn.close().await.ok();

@@ -101,7 +101,7 @@ pub async fn publish_lag(redis: &Redis, lag_ms: i64) {
 
 /// Samples until `shutdown`: keeps [`Backlog`] and the `outbox_*` and `queue_depth` gauges current.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let names = Names::new(&state.config.amqp_prefix);
+    let names = Names::new(&state.config.amqp.prefix);
     let mut every = tokio::time::interval(SAMPLE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for round in 0u32.. {
@@ -135,7 +135,7 @@ const COUNT_AT_LEAST: u64 = 10_000;
 async fn sample_outbox(state: &AppState) -> i64 {
     // Counting stops past twice the bound (and at least [`COUNT_AT_LEAST`]): enough to refuse posts and
     // for the gauge to show a backlog, and a sample costs the same however far behind the relay is.
-    let cap = state.config.fanout_max_backlog.max(COUNT_AT_LEAST).saturating_mul(2);
+    let cap = state.config.fanout.max_backlog.max(COUNT_AT_LEAST).saturating_mul(2);
     match outbox::store::backlog(&state.db, cap).await {
         Ok((rows, oldest_micros)) => {
             state.backlog.outbox_rows.store(rows, Ordering::Relaxed);

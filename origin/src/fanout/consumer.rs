@@ -55,7 +55,7 @@ where
     H: Fn(Channel, Vec<u8>) -> F + Send + Sync + Clone + 'static,
     F: Future<Output = Outcome> + Send + 'static,
 {
-    let names = Names::new(&state.config.amqp_prefix);
+    let names = Names::new(&state.config.amqp.prefix);
     loop {
         let Some(connection) = state.broker.connected(&shutdown).await else { return };
         match consume_on(&state, &connection, &names, &subscription, &handler, &shutdown).await {

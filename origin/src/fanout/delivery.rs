@@ -95,7 +95,7 @@ async fn apply(state: &AppState, batches: Vec<DeliveryBatch>) -> anyhow::Result<
         .map(|b| timeline::Push { tweet: b.tweet_id, author: b.author_id, followers: &b.followers })
         .collect();
     let retractions: Vec<(TweetId, &[UserId])> = removes.iter().map(|b| (b.tweet_id, b.followers.as_slice())).collect();
-    let cap = state.config.timeline_cap;
+    let cap = state.config.fanout.timeline_cap;
     let (pushed, retracted) =
         tokio::join!(timeline::deliver(&state.redis, &pushes, cap), timeline::retract(&state.redis, &retractions));
     pushed.context("while pushing to home timelines")?;

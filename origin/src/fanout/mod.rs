@@ -33,7 +33,7 @@ const DELIVER_CONCURRENCY: usize = 8;
 /// Runs the planner and the delivery worker until `shutdown`; each finishes the messages it is handling
 /// before returning, and both follow the broker through reconnects.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let names = Names::new(&state.config.amqp_prefix);
+    let names = Names::new(&state.config.amqp.prefix);
     let plan = Subscription {
         queue: names.plan.clone(),
         prefetch: PLAN_PREFETCH,

@@ -104,7 +104,7 @@ async fn plan(
         let count = counts.get(&item.author).copied().unwrap_or(0);
         let outcome = if item.action == Action::Remove {
             "pushed"
-        } else if count > state.config.hybrid_threshold
+        } else if count > state.config.fanout.hybrid_threshold
             && state.switches.is_on(&switches::FANOUT_HYBRID, item.author.0).await
         {
             "pulled"
@@ -119,7 +119,7 @@ async fn plan(
         }
     }
 
-    let page = state.config.fanout_batch_size;
+    let page = state.config.fanout.batch_size;
     let mut messages = Messages::new(channel, &names.deliver, page as usize);
     let (small, large): (Vec<Work>, Vec<Work>) =
         work.into_iter().partition(|item| counts.get(&item.author).copied().unwrap_or(0) <= u64::from(page));

@@ -51,11 +51,11 @@ pub async fn follow(state: &AppState, user: AuthUser, to: UserId) -> Result<Frie
     if notified {
         state.outbox_notify.notify_one();
     }
-    if followers == state.config.hybrid_threshold + 1 {
+    if followers == state.config.fanout.hybrid_threshold + 1 {
         threshold_crossed(state, to, Crossing::Up).await;
     }
 
-    let cap = state.config.timeline_cap;
+    let cap = state.config.fanout.timeline_cap;
     let limit = u32::try_from(cap).unwrap_or(u32::MAX);
     let merged = match tweets::store::ids_by_user(&state.db, to, u64::MAX, 0, limit).await {
         Ok(ids) => {
@@ -81,13 +81,13 @@ pub async fn unfollow(state: &AppState, user: AuthUser, to: UserId) -> Result<bo
     let deleted = store::delete(&mut tx, user.user_id, to).await?;
     let followers = store::followers_count_in(&mut tx, to).await?;
     tx.commit().await?;
-    if deleted && followers == state.config.hybrid_threshold {
+    if deleted && followers == state.config.fanout.hybrid_threshold {
         threshold_crossed(state, to, Crossing::Down).await;
     }
     if deleted {
         // The home timeline holds at most `cap` tweets, so the followee's newest `cap` cover all of theirs
         // that can be in it.
-        let limit = u32::try_from(state.config.timeline_cap).unwrap_or(u32::MAX);
+        let limit = u32::try_from(state.config.fanout.timeline_cap).unwrap_or(u32::MAX);
         // First the note that stops deliveries still in flight, then the removal: a delivery that ran
         // before the note is undone by the removal, one after it is skipped.
         let noted = timeline::note_unfollow(&state.redis, user.user_id, to).await.map_err(anyhow::Error::from);
@@ -132,7 +132,7 @@ enum Crossing {
 async fn threshold_crossed(state: &AppState, author: UserId, crossing: Crossing) {
     let mut after = 0;
     loop {
-        let batch = match store::follower_batch(&state.db, author, after, state.config.fanout_batch_size).await {
+        let batch = match store::follower_batch(&state.db, author, after, state.config.fanout.batch_size).await {
             Ok(batch) => batch,
             Err(error) => {
                 tracing::error!(%error, author_id = %author, "could not list followers after a threshold crossing");

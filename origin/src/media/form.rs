@@ -51,7 +51,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for UploadForm<T> {
             .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
         if !is_multipart {
             // The route allows bodies big enough for photos; text bodies keep the usual limit.
-            let limit = state.config.max_body_bytes;
+            let limit = state.config.http.max_body_bytes;
             let request = request.map(|body| Body::new(Limited::new(body, limit)));
             let Input(fields) = Input::<T>::from_request(request, state).await?;
             return Ok(Self { fields, files: Vec::new(), file_count: 0 });
@@ -59,10 +59,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for UploadForm<T> {
         let mut multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| ApiError::BadRequest(format!("Multipart form parse error - {}", e.body_text())))?;
-        let max = state.config.media_max_bytes;
+        let max = state.config.media.max_bytes;
         let mut texts: Vec<(String, String)> = Vec::new();
         // The route's limit is sized for photos; text fields together keep the limit of a text body.
-        let mut text_budget = state.config.max_body_bytes;
+        let mut text_budget = state.config.http.max_body_bytes;
         let mut files = Vec::new();
         let mut file_count = 0;
         while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {

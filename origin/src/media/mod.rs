@@ -8,6 +8,7 @@
 //! again if that transaction fails, so a rejected or failed upload leaves nothing behind. This module
 //! knows nothing about tweets or profiles: they call [`service`].
 
+pub mod config;
 pub mod form;
 pub mod key;
 pub mod reencode;

@@ -48,7 +48,7 @@ pub struct Image {
 /// dimensions; no pixel is decoded here). `Err` is the reason.
 pub fn validate(state: &AppState, file: &FilePart) -> std::result::Result<Image, String> {
     if file.too_large {
-        return Err(too_large(state.config.media_max_bytes));
+        return Err(too_large(state.config.media.max_bytes));
     }
     if file.bytes.is_empty() {
         return Err(EMPTY_FILE.to_owned());
@@ -147,5 +147,5 @@ pub async fn discard(state: &AppState, keys: &[String]) {
 
 /// The absolute URL of a stored object.
 pub fn url(state: &AppState, key: &str) -> String {
-    format!("{}/media/{key}", state.config.public_url.trim_end_matches('/'))
+    format!("{}/media/{key}", state.config.http.public_url.trim_end_matches('/'))
 }

@@ -7,46 +7,23 @@ use anyhow::Context;
 use bytes::Bytes;
 use object_store::{local::LocalFileSystem, path::Path, prefix::PrefixStore, ObjectStore, PutPayload};
 
-use crate::config::Config;
-
-/// Object-store options (credentials among them). `Debug` shows the names only.
-#[derive(Clone, Default)]
-pub struct Options(pub Vec<(String, String)>);
-
-impl Options {
-    /// Every `{prefix}NAME=value` variable as `("name", value)`: `MEDIA_S3_ENDPOINT` → `endpoint`,
-    /// `MEDIA_S3_ACCESS_KEY_ID` → `access_key_id`, `MEDIA_S3_ALLOW_HTTP` → `allow_http`.
-    pub fn from_env(prefix: &str) -> Self {
-        let mut options: Vec<(String, String)> = std::env::vars()
-            .filter_map(|(name, value)| Some((name.strip_prefix(prefix)?.to_ascii_lowercase(), value)))
-            .filter(|(name, value)| !name.is_empty() && !value.is_empty())
-            .collect();
-        options.sort();
-        Self(options)
-    }
-}
-
-impl std::fmt::Debug for Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(name, _)| name)).finish()
-    }
-}
+use super::config::MediaConfig;
 
 /// Opens the configured store. A local directory is created if missing.
-pub fn open(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    if let Some(url) = &config.media_url {
+pub fn open(config: &MediaConfig) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    if let Some(url) = &config.url {
         let parsed = url::Url::parse(url).context("MEDIA_URL is not a URL")?;
-        let (store, prefix) = object_store::parse_url_opts(&parsed, config.media_options.0.iter().cloned())
+        let (store, prefix) = object_store::parse_url_opts(&parsed, config.options.0.iter().cloned())
             .context("MEDIA_URL names no supported object store")?;
         if prefix.as_ref().is_empty() {
             return Ok(Arc::from(store));
         }
         return Ok(Arc::new(PrefixStore::new(store, prefix)));
     }
-    std::fs::create_dir_all(&config.media_dir)
-        .with_context(|| format!("while creating MEDIA_DIR {}", config.media_dir.display()))?;
-    let local = LocalFileSystem::new_with_prefix(&config.media_dir)
-        .with_context(|| format!("while opening MEDIA_DIR {}", config.media_dir.display()))?;
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("while creating MEDIA_DIR {}", config.dir.display()))?;
+    let local = LocalFileSystem::new_with_prefix(&config.dir)
+        .with_context(|| format!("while opening MEDIA_DIR {}", config.dir.display()))?;
     Ok(Arc::new(local))
 }
 
@@ -82,13 +59,13 @@ pub async fn delete_all(store: &dyn ObjectStore, keys: &[String]) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{super::config::Options, *};
 
     #[tokio::test]
     async fn s3_and_memory_urls_open_without_network() {
-        let mut config = crate::testing::test_config();
-        config.media_url = Some("s3://rookery-media/uploads".into());
-        config.media_options = Options(vec![
+        let mut config = crate::testing::test_config().media;
+        config.url = Some("s3://rookery-media/uploads".into());
+        config.options = Options(vec![
             ("endpoint".into(), "http://127.0.0.1:9000".into()),
             ("region".into(), "us-east-1".into()),
             ("access_key_id".into(), "key".into()),
@@ -97,11 +74,11 @@ mod tests {
         ]);
         assert!(open(&config).is_ok());
         assert_eq!(
-            format!("{:?}", config.media_options),
+            format!("{:?}", config.options),
             "[\"endpoint\", \"region\", \"access_key_id\", \"secret_access_key\", \"allow_http\"]"
         );
 
-        config.media_url = Some("memory:///".into());
+        config.url = Some("memory:///".into());
         let store = open(&config).expect("an in-memory store");
         put(store.as_ref(), "photos/a.png", Bytes::from_static(b"x")).await.expect("put");
         assert_eq!(get(store.as_ref(), "photos/a.png").await.expect("get").as_deref(), Some(&b"x"[..]));

@@ -15,7 +15,7 @@ pub async fn authors(state: &AppState, user: UserId) -> Result<Vec<UserId>> {
         return Ok(cached);
     }
     state.metrics.cache_lookups("pulled_authors", 0, 1);
-    let authors = friendships::store::pulled_followings(&state.db, user, state.config.hybrid_threshold).await?;
+    let authors = friendships::store::pulled_followings(&state.db, user, state.config.fanout.hybrid_threshold).await?;
     state.redis.set_json(&[(key, authors.clone())], PULLED_CACHE_SECS).await;
     Ok(authors)
 }

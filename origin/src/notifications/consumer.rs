@@ -18,7 +18,7 @@ const CONCURRENCY: usize = 8;
 
 /// Consumes until `shutdown`, following the broker through reconnects.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let names = Names::new(&state.config.amqp_prefix);
+    let names = Names::new(&state.config.amqp.prefix);
     let subscription =
         Subscription { queue: names.notify, prefetch: PREFETCH, concurrency: CONCURRENCY, confirms: false };
     let handler_state = state.clone();

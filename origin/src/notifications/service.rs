@@ -114,7 +114,7 @@ fn page_url(state: &AppState, query: &[(String, String)], n: u64) -> String {
         params.push(("page".into(), n.to_string()));
     }
     params.sort();
-    let base = format!("{}/api/notifications/", state.config.public_url.trim_end_matches('/'));
+    let base = format!("{}/api/notifications/", state.config.http.public_url.trim_end_matches('/'));
     match serde_urlencoded::to_string(&params) {
         Ok(encoded) if !encoded.is_empty() => format!("{base}?{encoded}"),
         _ => base,

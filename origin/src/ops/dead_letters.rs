@@ -68,12 +68,12 @@ pub async fn replay(config: &Config) -> anyhow::Result<Replayed> {
 }
 
 async fn open(config: &Config) -> anyhow::Result<(Connection, Channel, Names)> {
-    let connection = Connection::connect(&config.amqp_url, ConnectionProperties::default())
+    let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default())
         .await
         .context("while connecting to RabbitMQ")?;
     let channel = connection.create_channel().await.context("while opening a channel")?;
     channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling confirms")?;
-    let names = Names::new(&config.amqp_prefix);
+    let names = Names::new(&config.amqp.prefix);
     topology::declare(&channel, &names).await?;
     Ok((connection, channel, names))
 }

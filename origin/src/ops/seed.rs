@@ -222,7 +222,7 @@ async fn refresh_counts(state: &AppState, users: &[UserId]) -> anyhow::Result<()
 
 async fn write_tokens(state: &AppState, options: &SeedOptions, users: &[UserId]) -> anyhow::Result<()> {
     let now = now_micros();
-    let expires_at = now + state.config.token_ttl_secs * 1_000_000;
+    let expires_at = now + state.config.auth.token_ttl_secs * 1_000_000;
     let mut lines = String::new();
     for chunk in users.iter().take(options.tokens).collect::<Vec<_>>().chunks(BATCH) {
         let sessions: Vec<(SessionId, UserId)> = chunk.iter().map(|u| (SessionId(state.ids.next()), **u)).collect();
@@ -233,7 +233,7 @@ async fn write_tokens(state: &AppState, options: &SeedOptions, users: &[UserId])
         q.build().execute(&state.db).await?;
         for (session_id, user_id) in sessions {
             let claims = Claims { user_id, session_id, issued_at: now / 1_000_000, expires_at: expires_at / 1_000_000 };
-            lines.push_str(&token::sign(&state.config.token_keys, &claims));
+            lines.push_str(&token::sign(&state.config.auth.token_keys, &claims));
             lines.push('\n');
         }
     }

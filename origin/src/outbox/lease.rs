@@ -38,11 +38,11 @@ impl Lease {
     /// The lease of this deployment: its database and broker prefix name it (lock names are server-wide
     /// and at most 64 characters, hence the digest).
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let options = MySqlConnectOptions::from_str(&config.database_url)
+        let options = MySqlConnectOptions::from_str(&config.db.url)
             .context("DATABASE_URL is not a MySQL URL")?
             .log_statements(tracing::log::LevelFilter::Trace);
         Ok(Self {
-            name: lock_name(config.database_name()?, &config.amqp_prefix),
+            name: lock_name(config.db.name()?, &config.amqp.prefix),
             options,
             conn: None,
             held: false,
@@ -92,9 +92,17 @@ impl Lease {
 
     /// Lets go of the lease (at shutdown, so a standby takes over at once).
     pub async fn release(&mut self) {
-        self.held = false;
-        if let Some(conn) = self.conn.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
+        let held = std::mem::take(&mut self.held);
+        if let Some(mut conn) = self.conn.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                // Released explicitly: the server frees a closed connection's locks only once it has
+                // noticed the close, and a standby asking in between would be refused.
+                if held {
+                    let _ = sqlx::query("DO RELEASE_LOCK(?)").bind(&self.name).execute(&mut conn).await;
+                }
+                conn.close().await
+            })
+            .await;
         }
     }
 

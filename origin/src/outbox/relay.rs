@@ -42,7 +42,7 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// Relays until `shutdown`; a batch being published when it fires is finished first.
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let names = Names::new(&state.config.amqp_prefix);
+    let names = Names::new(&state.config.amqp.prefix);
     let mut lease = match Lease::new(&state.config) {
         Ok(lease) => lease,
         Err(error) => {

@@ -31,7 +31,7 @@ use crate::{
 
 pub fn router(config: &Config) -> OpenApiRouter<AppState> {
     // One image plus the text fields.
-    let upload_limit = config.media_max_bytes + config.max_body_bytes;
+    let upload_limit = config.media.max_bytes + config.http.max_body_bytes;
     OpenApiRouter::new().routes(routes!(me)).routes(routes!(update).layer(DefaultBodyLimit::max(upload_limit)))
 }
 

@@ -70,7 +70,7 @@ pub fn validate_upload(state: &AppState, form: &UploadForm<CreateTweet>) -> Resu
 /// created leaves no files.
 pub async fn create(state: &AppState, author: AuthUser, content: String, photos: Vec<Image>) -> Result<Tweet> {
     // Backpressure: while the fanout is too far behind, a new tweet would only reach its followers late.
-    let bounds = Bounds { backlog: state.config.fanout_max_backlog, lag_ms: state.config.fanout_max_lag_ms };
+    let bounds = Bounds { backlog: state.config.fanout.max_backlog, lag_ms: state.config.fanout.max_lag_ms };
     match backlog::admit(&state.backlog, bounds).await {
         Ok(false) => {}
         Ok(true) => state.metrics.tweets_delayed.inc(),
@@ -97,7 +97,7 @@ pub async fn create(state: &AppState, author: AuthUser, content: String, photos:
     }
     state.outbox_notify.notify_one();
 
-    let cap = state.config.timeline_cap;
+    let cap = state.config.fanout.timeline_cap;
     let (own, tweet) = ([author.user_id], [id]);
     let (user_tl, home_tl) = tokio::join!(
         timeline::add(&state.redis, Kind::User, &own, &tweet, cap),

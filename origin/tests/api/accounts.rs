@@ -27,7 +27,7 @@ async fn signup_returns_user_and_working_token_and_creates_profile() {
     assert_eq!(body["has_logged_in"], true);
     assert_eq!(body["user"], json!({"id": id, "username": "linghu_01"}));
 
-    let mut db = sqlx::MySqlConnection::connect(&app.config.database_url).await.expect("db");
+    let mut db = sqlx::MySqlConnection::connect(&app.config.db.url).await.expect("db");
     let (email, hash): (String, String) =
         sqlx::query_as("SELECT CONVERT(email USING utf8mb4), password_hash FROM users WHERE id = ?")
             .bind(id)
@@ -171,10 +171,10 @@ async fn logout_survives_a_redis_flush() {
     assert_eq!(app.get(STATUS, Some(&account.token)).await.0, StatusCode::OK);
     app.post(LOGOUT, Some(&account.token), json!({})).await;
     // Drop this test's cached session answers: the revocation must come from MySQL.
-    let client = redis::Client::open(app.config.redis_url.as_str()).expect("redis url");
+    let client = redis::Client::open(app.config.redis.url.as_str()).expect("redis url");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
     let keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
+        redis::cmd("KEYS").arg(format!("{}*", app.config.redis.prefix)).query_async(&mut conn).await.expect("keys");
     assert!(!keys.is_empty(), "the session answer was cached");
     let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
     assert_eq!(app.get(STATUS, Some(&account.token)).await.0, StatusCode::UNAUTHORIZED);
@@ -251,7 +251,8 @@ async fn edge_assertion_identifies_the_user_and_client() {
         let value = assertion.encode(&keys, Target { method: "GET", path: STATUS, query: None });
         app.client.get(format!("{}{STATUS}", app.address)).header("x-rookery-edge", value).send()
     };
-    let body: serde_json::Value = send(app.config.edge_keys.clone()).await.expect("answer").json().await.expect("json");
+    let body: serde_json::Value =
+        send(app.config.auth.edge_keys.clone()).await.expect("answer").json().await.expect("json");
     assert_eq!(body["user"]["id"], account.id);
     assert_eq!(body["ip"], "203.0.113.7");
 

@@ -34,7 +34,7 @@ async fn media_paths_never_reach_outside_the_media_dir() {
 
     // Sentinels beside the media directory, each a valid PNG under a name shaped like a real key.
     let hex = format!("{:032x}", rand::random::<u128>());
-    let media = app.config.media_dir.canonicalize().expect("the media dir exists");
+    let media = app.config.media.dir.canonicalize().expect("the media dir exists");
     let outside_name = format!("{}_outside", media.file_name().and_then(|n| n.to_str()).expect("a name"));
     let outside = media.with_file_name(&outside_name);
     std::fs::create_dir_all(outside.join("photos")).expect("a sibling dir");
@@ -184,7 +184,7 @@ async fn bad_tokens_and_other_users_tokens_change_nothing_of_the_victims() {
     let mallory = app.signup("mallory_at").await;
     let before = snapshot(&app, &v).await;
 
-    let secret = &app.config.token_keys;
+    let secret = &app.config.auth.token_keys;
     let now = rookery_origin::ids::now_micros() / 1_000_000;
     let claims = token::verify(secret, &mallory.token, now).expect("mallory's token verifies");
     let forged = token::sign(
@@ -260,7 +260,7 @@ async fn ordinary_reads(app: &TestApp, reader: &Account, path: &str, n: usize) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_users_flood_leaves_another_users_requests_alone_at_the_origin() {
-    let app = spawn_app_with(|config| config.rate_limits = true).await;
+    let app = spawn_app_with(|config| config.http.rate_limits = true).await;
     let alice = app.signup("alice_at").await;
     let mallory = app.signup("mallory_at").await;
     let tweet_id = app.post_tweet(&alice, "the tweet everyone reads").await["id"].as_u64().expect("id");

@@ -27,7 +27,7 @@ async fn post_raw(app: &TestApp, author: &Account, content: &str) -> reqwest::Re
 }
 
 async fn tweets_stored(app: &TestApp) -> i64 {
-    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     let count = sqlx::query_scalar("SELECT COUNT(*) FROM tweets").fetch_one(&db).await.expect("a count");
     db.close().await;
     count
@@ -42,9 +42,9 @@ async fn posting_waits_then_is_refused_while_the_fanout_is_behind_and_resumes_wh
     let _broker = crate::fanout::BROKER.read().await;
     // Nobody consumes, so every relayed message stays queued; two queued messages are the bound.
     let app = spawn_app_with(|c| {
-        c.run_consumers = false;
-        c.fanout_max_backlog = 2;
-        c.rate_limits = false;
+        c.fanout.run_consumers = false;
+        c.fanout.max_backlog = 2;
+        c.http.rate_limits = false;
     })
     .await;
     let author = app.signup("author_bp").await;
@@ -89,7 +89,7 @@ async fn posting_waits_then_is_refused_while_the_fanout_is_behind_and_resumes_wh
 #[tokio::test]
 async fn a_queued_burst_is_delivered_in_packed_messages_each_tweet_once() {
     let _broker = crate::fanout::BROKER.read().await;
-    let app = spawn_app_with(|c| c.run_consumers = false).await;
+    let app = spawn_app_with(|c| c.fanout.run_consumers = false).await;
     let (ann, bob, cat) = (app.signup("ann_pk").await, app.signup("bob_pk").await, app.signup("cat_pk").await);
     let reader = app.signup("reader_pk").await;
     for author in [&ann, &bob, &cat] {
@@ -97,7 +97,7 @@ async fn a_queued_burst_is_delivered_in_packed_messages_each_tweet_once() {
     }
     app.feed(&reader, "").await;
     // Thirty tweets and their events in one transaction, so the relay publishes them as one message.
-    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     let ids = IdGenerator::new(15);
     let mut tx = db.begin().await.expect("a transaction");
     let mut posted = Vec::new();
@@ -146,9 +146,9 @@ async fn posting_is_held_back_while_deliveries_lag_past_the_bound() {
     let _broker = crate::fanout::BROKER.read().await;
     // Any real delivery takes longer than a millisecond, so each one puts the fanout past this bound.
     let app = spawn_app_with(|c| {
-        c.fanout_max_lag_ms = 1;
+        c.fanout.max_lag_ms = 1;
         // Retries here are many; the post limit is not what is tested.
-        c.rate_limits = false;
+        c.http.rate_limits = false;
     })
     .await;
     let author = app.signup("author_lag").await;

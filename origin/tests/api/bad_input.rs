@@ -53,7 +53,7 @@ fn every_field(value: &[u8]) -> Vec<u8> {
 
 /// Rows of `table` in the test's database.
 async fn rows(app: &TestApp, table: &str) -> i64 {
-    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     let count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db).await.expect("a count");
     db.close().await;
     count
@@ -119,8 +119,7 @@ async fn bodies_over_the_limit_are_413_with_or_without_a_declared_length() {
     let alice = app.signup("alice_bi").await;
     let writers = writers(&app, &alice).await;
     let tweets_before = rows(&app, "tweets").await;
-    let big =
-        json!({"content": "x".repeat(app.config.max_body_bytes), "username": "alice_bi", "password": "correct horse"});
+    let big = json!({"content": "x".repeat(app.config.http.max_body_bytes), "username": "alice_bi", "password": "correct horse"});
     for (method, path) in &writers {
         let (status, body) = send_bytes(&app, method.clone(), path, &alice.token, big.to_string().into_bytes()).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}: {body}");
@@ -163,7 +162,7 @@ fn multipart_head(app_token: &str, boundary: &str) -> String {
 
 #[tokio::test]
 async fn a_photo_part_far_over_the_cap_is_refused_midstream_and_leaves_nothing() {
-    let app = spawn_app_with(|config| config.media_max_bytes = 64 * 1024).await;
+    let app = spawn_app_with(|config| config.media.max_bytes = 64 * 1024).await;
     let alice = app.signup("alice_bi").await;
     let boundary = "xAttackBoundary";
     // 64 MiB against a 64 KiB cap (the route takes at most nine photos at the cap plus text).
@@ -219,7 +218,7 @@ fn slow_head(token: &str, path: &str, content_type: &str, length: usize) -> Stri
 
 #[tokio::test]
 async fn stalled_and_dribbled_bodies_are_cut_off_with_408() {
-    let app = spawn_app_with(|config| config.request_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|config| config.http.request_timeout_secs = 1).await;
     let alice = app.signup("alice_bi").await;
     let boundary = "xSlowBoundary";
     let cases = [

@@ -178,7 +178,7 @@ async fn deleting_a_tweet_deletes_its_comments_and_likes() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "the comment is gone: {body}");
     let (status, _) = app.put(&format!("/api/comments/{comment_id}/"), Some(&bob.token), json!({"content": "x"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     let (likes, comments): (i64, i64) =
         sqlx::query_as("SELECT (SELECT COUNT(*) FROM likes), (SELECT COUNT(*) FROM comments)")
             .fetch_one(&db)

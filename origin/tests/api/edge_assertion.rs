@@ -21,8 +21,8 @@ const NEW_EDGE_KEY: &str = "e2:the-new-edge-secret-the-new-edge-secret";
 /// An origin in the middle of a rotation: new keys first, the old ones still listed.
 async fn rotating_app() -> TestApp {
     spawn_app_with(|config| {
-        config.token_keys = KeyRing::parse(&format!("{NEW_TOKEN_KEY},{OLD_TOKEN_KEY}")).expect("a ring");
-        config.edge_keys = KeyRing::parse(&format!("{NEW_EDGE_KEY},{OLD_EDGE_KEY}")).expect("a ring");
+        config.auth.token_keys = KeyRing::parse(&format!("{NEW_TOKEN_KEY},{OLD_TOKEN_KEY}")).expect("a ring");
+        config.auth.edge_keys = KeyRing::parse(&format!("{NEW_EDGE_KEY},{OLD_EDGE_KEY}")).expect("a ring");
     })
     .await
 }
@@ -33,7 +33,7 @@ fn now() -> i64 {
 
 /// An assertion for `user`'s session, for `body`.
 fn assertion(app: &TestApp, user: &Account, body: &[u8]) -> EdgeAssertion {
-    let claims = token::verify(&app.config.token_keys, &user.token, now()).expect("the user's token");
+    let claims = token::verify(&app.config.auth.token_keys, &user.token, now()).expect("the user's token");
     EdgeAssertion {
         issued_at: now(),
         user: Some((UserId(user.id), SessionId(claims.session_id.0))),
@@ -63,7 +63,7 @@ async fn a_captured_assertion_is_worthless_for_another_body_or_query() {
     let alice = app.signup("alice_ea").await;
     let body = json!({"content": "what alice wrote"}).to_string();
     let header = assertion(&app, &alice, body.as_bytes())
-        .encode(&app.config.edge_keys, Target { method: "POST", path: "/api/tweets/", query: None });
+        .encode(&app.config.auth.edge_keys, Target { method: "POST", path: "/api/tweets/", query: None });
 
     let (status, tweet) = post_as_edge(&app, "/api/tweets/", &header, &body).await;
     assert_eq!(status, StatusCode::CREATED, "{tweet}");
@@ -88,7 +88,7 @@ async fn queries_are_signed_too() {
     let app = rotating_app().await;
     let alice = app.signup("alice_eq").await;
     let target = Target { method: "GET", path: "/api/accounts/login_status/", query: Some("lang=en") };
-    let header = assertion(&app, &alice, b"").encode(&app.config.edge_keys, target);
+    let header = assertion(&app, &alice, b"").encode(&app.config.auth.edge_keys, target);
     let login_status = |query: &'static str| {
         let request =
             app.client.get(format!("{}/api/accounts/login_status/?{query}", app.address)).header(HEADER, &header);
@@ -103,7 +103,7 @@ async fn keys_still_listed_keep_working_and_others_do_not() {
     let app = rotating_app().await;
     let alice = app.signup("alice_kr").await;
     assert!(alice.token.starts_with("rk2.t2."), "new tokens are signed with the first key: {}", alice.token);
-    let claims = token::verify(&app.config.token_keys, &alice.token, now()).expect("a valid token");
+    let claims = token::verify(&app.config.auth.token_keys, &alice.token, now()).expect("a valid token");
 
     // A token for the same session signed with the old key, as one issued before the rotation would be.
     let old_ring = KeyRing::parse(OLD_TOKEN_KEY).expect("a ring");

@@ -130,7 +130,7 @@ async fn wrong_content_type_is_415_envelope() {
 #[tokio::test]
 async fn oversize_body_is_413_envelope() {
     let app = spawn_app().await;
-    let big = "x".repeat(app.config.max_body_bytes + 1);
+    let big = "x".repeat(app.config.http.max_body_bytes + 1);
     let (status, body) = app.post("/api/accounts/login/", None, json!({"username": big, "password": "x"})).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     insta::assert_json_snapshot!("payload_too_large", body);

@@ -32,8 +32,8 @@ async fn readyz_reports_every_dependency_up() {
 #[tokio::test]
 async fn readyz_names_unreachable_dependencies() {
     let app = spawn_app_with(|c| {
-        c.redis_url = "redis://127.0.0.1:1/".into();
-        c.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
+        c.redis.url = "redis://127.0.0.1:1/".into();
+        c.amqp.url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
     })
     .await;
     let (status, body) = app.admin_get("/readyz").await;

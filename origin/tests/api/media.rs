@@ -44,7 +44,8 @@ async fn a_tweet_with_four_kinds_of_photo_in_order() {
     assert_eq!(urls.len(), 4);
     for (url, ext) in urls.iter().zip(["jpg", "png", "gif", "webp"]) {
         assert!(
-            url.starts_with(&format!("{}/media/photos/", app.config.public_url)) && url.ends_with(&format!(".{ext}")),
+            url.starts_with(&format!("{}/media/photos/", app.config.http.public_url))
+                && url.ends_with(&format!(".{ext}")),
             "{url}"
         );
     }
@@ -127,7 +128,7 @@ async fn more_than_nine_photos_are_refused() {
 
 #[tokio::test]
 async fn the_size_cap_is_configurable() {
-    let app = spawn_app_with(|config| config.media_max_bytes = 1024).await;
+    let app = spawn_app_with(|config| config.media.max_bytes = 1024).await;
     let alice = app.signup("alice_m").await;
     let mut big = PNG.to_vec();
     big.resize(1025, 0);
@@ -173,8 +174,9 @@ async fn bad_multipart_and_bad_keys_never_500() {
         .expect("answer");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // JSON bodies keep the ordinary size limit on the upload route.
-    let (status, _) =
-        app.post("/api/tweets/", Some(&alice.token), json!({"content": "x".repeat(app.config.max_body_bytes)})).await;
+    let (status, _) = app
+        .post("/api/tweets/", Some(&alice.token), json!({"content": "x".repeat(app.config.http.max_body_bytes)}))
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // Anonymous uploads are refused before anything is read.
     let form =

@@ -14,7 +14,7 @@ async fn feed_ids(app: &TestApp, reader: &Account) -> Vec<u64> {
 }
 
 async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(app.config.redis_url.as_str())
+    redis::Client::open(app.config.redis.url.as_str())
         .expect("redis url")
         .get_multiplexed_async_connection()
         .await
@@ -25,7 +25,7 @@ async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
 async fn flush_redis(app: &TestApp) {
     let mut conn = redis(app).await;
     let keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{}*", app.config.redis_prefix)).query_async(&mut conn).await.expect("keys");
+        redis::cmd("KEYS").arg(format!("{}*", app.config.redis.prefix)).query_async(&mut conn).await.expect("keys");
     if !keys.is_empty() {
         let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
     }
@@ -71,7 +71,7 @@ async fn followers_receive_tweets_through_the_fanout() {
     }
     // And it was pushed, not rebuilt: the follower's Redis timeline holds it.
     let mut conn = redis(&app).await;
-    let key = format!("{}tl:h:{{{}}}", app.config.redis_prefix, followers[0].id);
+    let key = format!("{}tl:h:{{{}}}", app.config.redis.prefix, followers[0].id);
     let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
     assert!(score.is_some());
 }
@@ -114,7 +114,7 @@ async fn deleted_tweets_leave_every_feed() {
     assert!(!feed_ids(&app, &reader).await.contains(&id), "gone from the page at once");
     assert!(!feed_ids(&app, &author).await.contains(&id));
     // And the fanout takes it out of the follower's Redis timeline.
-    let key = format!("{}tl:h:{{{}}}", app.config.redis_prefix, reader.id);
+    let key = format!("{}tl:h:{{{}}}", app.config.redis.prefix, reader.id);
     let retracted = app
         .eventually(10, || async {
             let mut conn = redis(&app).await;
@@ -169,7 +169,7 @@ async fn feed_pages_through_45_items_with_every_parameter() {
 
 #[tokio::test]
 async fn pages_beyond_the_redis_cap_come_from_mysql() {
-    let app = spawn_app_with(|c| c.timeline_cap = 40).await;
+    let app = spawn_app_with(|c| c.fanout.timeline_cap = 40).await;
     let reader = app.signup("reader_n").await;
     let mut posted = Vec::new();
     for i in 0..70 {
@@ -203,7 +203,7 @@ async fn feeds_are_identical_after_redis_is_flushed() {
 
 #[tokio::test]
 async fn high_follower_authors_are_pulled_at_read_time() {
-    let app = spawn_app_with(|c| c.hybrid_threshold = 1).await;
+    let app = spawn_app_with(|c| c.fanout.hybrid_threshold = 1).await;
     let star = app.signup("star_n1").await;
     let fans = [app.signup("fan_n_01").await, app.signup("fan_n_02").await];
     for fan in &fans {
@@ -217,7 +217,7 @@ async fn high_follower_authors_are_pulled_at_read_time() {
     // Give the fanout a chance to (wrongly) push, then check that it did not.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let mut conn = redis(&app).await;
-    let key = format!("{}tl:h:{{{}}}", app.config.redis_prefix, fans[0].id);
+    let key = format!("{}tl:h:{{{}}}", app.config.redis.prefix, fans[0].id);
     let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
     assert!(score.is_none(), "not pushed");
     let unique: HashSet<u64> = ids(&app.feed(&fans[0], "").await).into_iter().collect();

@@ -83,7 +83,7 @@ async fn numbered_pages_unread_filter_and_marking() {
         followers.push(follower);
     }
     let first = app.settle_notifications(&alice, 12).await;
-    let base = format!("{}/api/notifications/", app.config.public_url);
+    let base = format!("{}/api/notifications/", app.config.http.public_url);
     assert_eq!(first["results"].as_array().map(Vec::len), Some(10));
     assert_eq!(first["next"], format!("{base}?page=2"));
     assert_eq!(first["previous"], json!(null));
@@ -177,7 +177,7 @@ async fn a_redelivered_request_creates_one_notification() {
     let app = spawn_app().await;
     let alice = app.signup("alice_n").await;
     let bob = app.signup("bobby_n").await;
-    let db = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     let ids = IdGenerator::new(15);
     let event = Event::NotificationRequested {
         notification_id: NotificationId(ids.next()),

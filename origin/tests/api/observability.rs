@@ -57,7 +57,7 @@ async fn metrics_show_latency_by_status_cache_hits_and_fanout_lag() {
     assert_eq!(series(r#"rookery_fanout_deliveries_total{action="add"}"#), 1.0);
     assert_eq!(series("rookery_fanout_delivery_lag_seconds_count"), 1.0);
     assert!(series("rookery_fanout_delivery_lag_seconds_sum") < 30.0);
-    let deliver = format!(r#"rookery_queue_depth{{queue="{}.fanout.deliver"}}"#, app.config.amqp_prefix);
+    let deliver = format!(r#"rookery_queue_depth{{queue="{}.fanout.deliver"}}"#, app.config.amqp.prefix);
     assert!(
         app.eventually(10, || async { value(&metrics(&app).await, &deliver) == Some(0.0) }).await,
         "{deliver} never sampled"
@@ -153,11 +153,11 @@ fn request_id(line: &Value) -> Option<&str> {
 #[tokio::test]
 async fn json_logs_carry_request_ids_and_never_credentials() {
     let mut config = Config::for_tests();
-    let tag = config.redis_prefix.trim_end_matches(':').to_owned();
+    let tag = config.redis.prefix.trim_end_matches(':').to_owned();
     let (token_secret, edge_secret) =
         (format!("token-secret-{tag}-0123456789abcdef"), format!("edge-secret-{tag}-0123456789abcdef"));
-    config.token_keys = KeyRing::parse(&format!("t1:{token_secret}")).expect("a ring");
-    config.edge_keys = KeyRing::parse(&format!("e1:{edge_secret}")).expect("a ring");
+    config.auth.token_keys = KeyRing::parse(&format!("t1:{token_secret}")).expect("a ring");
+    config.auth.edge_keys = KeyRing::parse(&format!("e1:{edge_secret}")).expect("a ring");
     let mut origin = LoggedOrigin::start(config.clone()).await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", origin.address);
@@ -226,7 +226,7 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
         body_sha256: edge_assertion::body_digest(b""),
     };
     let target = edge_assertion::Target { method: "GET", path, query: None };
-    let signed = assertion.encode(&config.edge_keys, target);
+    let signed = assertion.encode(&config.auth.edge_keys, target);
     let via_edge = client
         .get(url(path))
         .header(edge_assertion::HEADER, &signed)
@@ -254,7 +254,7 @@ async fn json_logs_carry_request_ids_and_never_credentials() {
         .expect("logout");
     assert_eq!(logout.status(), StatusCode::OK);
 
-    let db = sqlx::MySqlPool::connect(&config.database_url).await.expect("the test database");
+    let db = sqlx::MySqlPool::connect(&config.db.url).await.expect("the test database");
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
         .bind(user_id)
         .fetch_one(&db)

@@ -16,7 +16,7 @@ async fn seed_builds_a_consistent_skewed_graph_and_working_tokens() {
         follows_per_user: 10,
         tweets_per_user: 3,
         tokens: 5,
-        tokens_out: std::env::temp_dir().join(format!("{}tokens.txt", app.config.redis_prefix.trim_end_matches(':'))),
+        tokens_out: std::env::temp_dir().join(format!("{}tokens.txt", app.config.redis.prefix.trim_end_matches(':'))),
         seed: 7,
         skew: 1.0,
     };

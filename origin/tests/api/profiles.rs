@@ -102,7 +102,7 @@ async fn a_new_nickname_and_avatar_show_everywhere_at_once() {
     assert_eq!(body["nickname"], "Alice");
     let avatar = body["avatar"].as_str().expect("an avatar URL").to_owned();
     assert!(
-        avatar.starts_with(&format!("{}/media/avatars/", app.config.public_url)) && avatar.ends_with(".png"),
+        avatar.starts_with(&format!("{}/media/avatars/", app.config.http.public_url)) && avatar.ends_with(".png"),
         "{avatar}"
     );
     assert_eq!(my_profile(&app, &alice).await["avatar_url"], avatar);

@@ -37,7 +37,7 @@ async fn send(app: &TestApp, method: Method, path: &str, token: Option<&str>, bo
 }
 
 async fn limited_app() -> TestApp {
-    spawn_app_with(|c| c.rate_limits = true).await
+    spawn_app_with(|c| c.http.rate_limits = true).await
 }
 
 /// The contract's 429: the envelope, `Retry-After` and the `RateLimit-*` headers.
@@ -154,7 +154,8 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
             .get(format!("{}{path}", app.address))
             .header(
                 edge_assertion::HEADER,
-                assertion.encode(&app.config.edge_keys, edge_assertion::Target { method: "GET", path, query: None }),
+                assertion
+                    .encode(&app.config.auth.edge_keys, edge_assertion::Target { method: "GET", path, query: None }),
             )
             .send()
             .await
@@ -170,13 +171,13 @@ async fn requests_the_edge_asserted_are_not_counted_again() {
 
 /// The user and session ids inside a token.
 fn session_of(app: &TestApp, token: &str) -> (u64, u64) {
-    let claims = rookery_shared::token::verify(&app.config.token_keys, token, 0).expect("a valid token");
+    let claims = rookery_shared::token::verify(&app.config.auth.token_keys, token, 0).expect("a valid token");
     (claims.user_id.0, claims.session_id.0)
 }
 
 #[tokio::test]
 async fn switched_off_nothing_is_limited() {
-    let app = spawn_app_with(|c| c.rate_limits = false).await;
+    let app = spawn_app_with(|c| c.http.rate_limits = false).await;
     for _ in 0..6 {
         let reply = send(&app, Method::GET, "/api/accounts/login_status/", None, None).await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -187,8 +188,8 @@ async fn switched_off_nothing_is_limited() {
 #[tokio::test]
 async fn redis_unreachable_fails_open() {
     let app = spawn_app_with(|c| {
-        c.rate_limits = true;
-        c.redis_url = "redis://127.0.0.1:1/".into();
+        c.http.rate_limits = true;
+        c.redis.url = "redis://127.0.0.1:1/".into();
     })
     .await;
     for _ in 0..5 {

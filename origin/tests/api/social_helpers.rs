@@ -159,7 +159,7 @@ impl TestApp {
 
     /// The URL path of an absolute media URL the origin handed out.
     pub fn media_path(&self, url: &str) -> String {
-        url.strip_prefix(self.config.public_url.trim_end_matches('/')).expect("a URL under PUBLIC_URL").to_owned()
+        url.strip_prefix(self.config.http.public_url.trim_end_matches('/')).expect("a URL under PUBLIC_URL").to_owned()
     }
 
     /// Every file under the test's media directory.
@@ -176,7 +176,7 @@ impl TestApp {
             }
         }
         let mut found = Vec::new();
-        walk(&self.config.media_dir, &mut found);
+        walk(&self.config.media.dir, &mut found);
         found
     }
 }

@@ -30,7 +30,7 @@ async fn planned(app: &TestApp) -> (f64, f64) {
 
 /// Whether the tweet is in `reader`'s Redis home timeline (was pushed to it).
 async fn pushed_to(app: &TestApp, reader: &Account, tweet: u64) -> bool {
-    let redis = Redis::new(&app.config.redis_url, &app.config.redis_prefix).expect("a Redis URL");
+    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
     let mut conn = redis.conn().await.expect("Redis");
     let key = timeline::key(&redis, Kind::Home, UserId(reader.id));
     let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(tweet).query_async(&mut conn).await.expect("ZSCORE");
@@ -44,7 +44,7 @@ fn feed_ids(page: &serde_json::Value) -> Vec<u64> {
 #[tokio::test]
 async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulled() {
     // Two followers put the star above the threshold.
-    let app = spawn_app_with(|c| c.hybrid_threshold = 1).await;
+    let app = spawn_app_with(|c| c.fanout.hybrid_threshold = 1).await;
     let ops = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("a second process's state");
     ops.switches.set("fanout_hybrid", 0).await.expect("switched off");
 
@@ -85,7 +85,7 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
 
 #[tokio::test]
 async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
-    let app = spawn_app_with(|c| c.hybrid_threshold = 1).await;
+    let app = spawn_app_with(|c| c.fanout.hybrid_threshold = 1).await;
     let ops = rookery_origin::state::AppState::connect(app.config.clone()).await.expect("a second process's state");
     ops.switches.set("fanout_hybrid", 50).await.expect("set to half");
 
@@ -143,7 +143,7 @@ fn origin(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_origin"))
         .args(args)
         .env_clear()
-        .env("DATABASE_URL", &app.config.database_url)
+        .env("DATABASE_URL", &app.config.db.url)
         .env("ROOKERY_ENV", "test")
         .output()
         .expect("origin runs");
@@ -187,6 +187,6 @@ async fn switch_commands_set_and_list() {
     }
 
     // What the command stored is what the origin's processes decide by.
-    let pool = sqlx::MySqlPool::connect(&app.config.database_url).await.expect("the test database");
+    let pool = sqlx::MySqlPool::connect(&app.config.db.url).await.expect("the test database");
     assert_eq!(Switches::new(rookery_origin::db::Db::new(pool)).percent(&switches::FANOUT_HYBRID).await, 25);
 }

@@ -51,7 +51,7 @@ struct Answered {
 async fn clients_hanging_up_mid_request_leave_no_trace_on_the_pool() {
     let _exclusive = services::exclusive().await;
     // A small pool makes a lost connection show at once.
-    let app = spawn_app_with(|config| config.database_max_connections = 8).await;
+    let app = spawn_app_with(|config| config.db.max_connections = 8).await;
     let mut users = Vec::new();
     for n in 0..CLIENTS {
         users.push(app.signup(&format!("hangup_{n:02}")).await);
@@ -203,14 +203,14 @@ fn parse_response(raw: &[u8]) -> Option<(u16, Value)> {
 }
 
 async fn connect(app: &TestApp) -> MySqlConnection {
-    let options = MySqlConnectOptions::from_str(&app.config.database_url).expect("a MySQL URL");
+    let options = MySqlConnectOptions::from_str(&app.config.db.url).expect("a MySQL URL");
     MySqlConnection::connect_with(&options).await.expect("MySQL")
 }
 
 /// No connection of the origin's is inside a transaction once the work has settled (InnoDB's view), and no
 /// connection is stuck in a statement.
 async fn assert_no_open_transaction(db: &mut MySqlConnection, app: &TestApp) {
-    let name = app.config.database_name().expect("a database name");
+    let name = app.config.db.name().expect("a database name");
     let query = "SELECT COUNT(*) FROM information_schema.innodb_trx t \
                  JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
                  WHERE p.DB = ? AND p.ID <> CONNECTION_ID()";
@@ -270,8 +270,8 @@ async fn assert_present(db: &mut MySqlConnection, answered: &Answered) {
 
 /// The outbox and the work queues drain, and nothing reached the dead-letter queue.
 async fn assert_fanout_clean(app: &TestApp, db: &mut MySqlConnection) {
-    let names = Names::new(&app.config.amqp_prefix);
-    let connection = lapin::Connection::connect(&app.config.amqp_url, lapin::ConnectionProperties::default())
+    let names = Names::new(&app.config.amqp.prefix);
+    let connection = lapin::Connection::connect(&app.config.amqp.url, lapin::ConnectionProperties::default())
         .await
         .expect("RabbitMQ");
     let channel = connection.create_channel().await.expect("a channel");

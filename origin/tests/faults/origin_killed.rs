@@ -30,11 +30,11 @@ const BATCH: u32 = 100;
 async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     let _exclusive = services::exclusive().await;
     let mut config = Config::for_tests();
-    config.listen = ([127, 0, 0, 1], free_port()).into();
-    config.admin_listen = ([127, 0, 0, 1], free_port()).into();
-    config.fanout_batch_size = BATCH;
-    config.hybrid_threshold = 10 * FOLLOWERS;
-    let log = std::env::temp_dir().join(format!("{}.log", config.amqp_prefix));
+    config.http.listen = ([127, 0, 0, 1], free_port()).into();
+    config.http.admin_listen = ([127, 0, 0, 1], free_port()).into();
+    config.fanout.batch_size = BATCH;
+    config.fanout.hybrid_threshold = 10 * FOLLOWERS;
+    let log = std::env::temp_dir().join(format!("{}.log", config.amqp.prefix));
     let run = Run { config: config.clone(), log: log.clone() };
 
     let mut origin = OriginProcess::start(&config, &log).await;
@@ -48,8 +48,8 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
         client.send("GET", "/api/newsfeeds/", &fan.1, None).await;
         fans.push(fan);
     }
-    let db = MySqlPool::connect(&config.database_url).await.expect("the test database");
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix).expect("a Redis URL");
+    let db = MySqlPool::connect(&config.db.url).await.expect("the test database");
+    let redis = Redis::new(&config.redis.url, &config.redis.prefix).expect("a Redis URL");
     let mut followers: Vec<UserId> = add_followers(&db, &redis, &config, UserId(author.0)).await;
     followers.extend(fans.iter().map(|fan| UserId(fan.0)));
 
@@ -123,7 +123,7 @@ async fn add_followers(db: &MySqlPool, redis: &Redis, config: &Config, author: U
         .execute(db)
         .await
         .expect("the author's stats");
-    let cap = config.timeline_cap;
+    let cap = config.fanout.timeline_cap;
     stream::iter(followers.clone())
         .for_each_concurrent(64, |follower| async move {
             let opened = timeline::rebuild(redis, Kind::Home, follower, cap, || async { Ok(Vec::new()) }).await;
@@ -150,9 +150,9 @@ async fn holders(redis: &Redis, followers: &[UserId], tweet: TweetId) -> usize {
 
 /// The outbox is empty and the plan, deliver and dead-letter queues hold nothing.
 async fn assert_drained(config: &Config, db: &MySqlPool) {
-    let connection = Connection::connect(&config.amqp_url, ConnectionProperties::default()).await.expect("RabbitMQ");
+    let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default()).await.expect("RabbitMQ");
     let channel = connection.create_channel().await.expect("a channel");
-    let names = Names::new(&config.amqp_prefix);
+    let names = Names::new(&config.amqp.prefix);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(db).await.expect("the outbox");

@@ -34,8 +34,8 @@ impl OriginProcess {
             .expect("the origin binary starts");
         let process = Self {
             child,
-            address: format!("http://{}", config.listen),
-            admin_address: format!("http://{}", config.admin_listen),
+            address: format!("http://{}", config.http.listen),
+            admin_address: format!("http://{}", config.http.admin_listen),
         };
         let client = reqwest::Client::new();
         for _ in 0..600 {

@@ -33,7 +33,7 @@ pub async fn window_ids(state: &AppState, kind: Kind, user: UserId, window: Wind
 
 /// Rebuilds a timeline from MySQL. `Ok(false)` when another process is rebuilding it right now.
 pub async fn rebuild_from_mysql(state: &AppState, kind: Kind, user: UserId) -> anyhow::Result<bool> {
-    let cap = state.config.timeline_cap;
+    let cap = state.config.fanout.timeline_cap;
     let limit = u32::try_from(cap + 1).unwrap_or(u32::MAX);
     let rebuilt = super::rebuild(&state.redis, kind, user, cap, || async move {
         Ok(mysql_ids(state, kind, user, u64::MAX, 0, limit).await?)

@@ -7,7 +7,7 @@ use super::*;
 async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
     let _broker = BROKER.read().await;
     // Two followers a page, so three followers take two delivery batches.
-    let f = fanout_app(|c| c.fanout_batch_size = 2).await;
+    let f = fanout_app(|c| c.fanout.batch_size = 2).await;
     let author = f.user("author").await;
     let (ann, bob, cat, stranger) =
         (f.user("ann").await, f.user("bob").await, f.user("cat").await, f.user("stranger").await);
@@ -118,7 +118,7 @@ async fn poison_messages_land_in_the_dead_letter_queue() {
 async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
     let _broker = BROKER.read().await;
     // Redis is unreachable for this origin: every delivery attempt fails.
-    let f = fanout_app(|c| c.redis_url = "redis://127.0.0.1:1/".into()).await;
+    let f = fanout_app(|c| c.redis.url = "redis://127.0.0.1:1/".into()).await;
     let author = f.user("author").await;
     let ann = f.user("ann").await;
     let tweet = TweetId(f.ids.next());
@@ -205,7 +205,7 @@ async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
 #[tokio::test]
 async fn authors_above_the_threshold_are_not_pushed_but_their_deletions_are() {
     let _broker = BROKER.read().await;
-    let f = fanout_app(|c| c.hybrid_threshold = 2).await;
+    let f = fanout_app(|c| c.fanout.hybrid_threshold = 2).await;
     let star = f.user("star").await;
     let fans = [f.user("ann").await, f.user("bob").await, f.user("cat").await];
     for fan in fans {

@@ -76,7 +76,7 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
 async fn origin_worker_runs_the_fanout_alone_and_stops_cleanly() {
     let _broker = BROKER.read().await;
     // The server relays but does not consume; a separate worker does.
-    let f = fanout_app(|c| c.run_consumers = false).await;
+    let f = fanout_app(|c| c.fanout.run_consumers = false).await;
     let author = f.user("author").await;
     let ann = f.user("ann").await;
     f.follow(ann, author).await;
@@ -122,10 +122,10 @@ async fn teardown_is_not_blocked_by_a_transaction_left_open() {
     }
     dropped.join().expect("the teardown did not panic");
     assert!(tx.rollback().await.is_err(), "the connection was ended");
-    let server = MySqlPool::connect(&config.server_url().expect("a server URL")).await.expect("the server");
+    let server = MySqlPool::connect(&config.db.server_url().expect("a server URL")).await.expect("the server");
     let left: Option<String> =
         sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
-            .bind(config.database_name().expect("a name"))
+            .bind(config.db.name().expect("a name"))
             .fetch_optional(&server)
             .await
             .expect("a query");
@@ -202,7 +202,7 @@ async fn one_process_holds_the_relay_lease_and_a_standby_takes_over_when_it_lets
     let f = fanout_app(|_| {}).await;
     // Another deployment's lease in the same database (the app's own relay holds the app's lease).
     let mut config = f.app.config.clone();
-    config.amqp_prefix = format!("{}_lease", config.amqp_prefix);
+    config.amqp.prefix = format!("{}_lease", config.amqp.prefix);
     let mut first = outbox::lease::Lease::new(&config).expect("a lease");
     let mut second = outbox::lease::Lease::new(&config).expect("a lease");
 

@@ -60,9 +60,9 @@ struct Fanout {
 
 async fn fanout_app(adjust: impl FnOnce(&mut Config)) -> Fanout {
     let app = spawn_app_with(adjust).await;
-    let db = MySqlPool::connect(&app.config.database_url).await.expect("the test database");
-    let redis = Redis::new(&app.config.redis_url, &app.config.redis_prefix).expect("a Redis URL");
-    let names = Names::new(&app.config.amqp_prefix);
+    let db = MySqlPool::connect(&app.config.db.url).await.expect("the test database");
+    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
+    let names = Names::new(&app.config.amqp.prefix);
     Fanout { app, db, redis, ids: IdGenerator::new(15), names }
 }
 
@@ -92,10 +92,11 @@ impl Fanout {
 
     /// Gives `user` an (empty, complete) home timeline, as a first read would.
     async fn open_home(&self, user: UserId) {
-        let built =
-            timeline::rebuild(&self.redis, Kind::Home, user, self.app.config.timeline_cap, || async { Ok(Vec::new()) })
-                .await
-                .expect("a rebuild");
+        let built = timeline::rebuild(&self.redis, Kind::Home, user, self.app.config.fanout.timeline_cap, || async {
+            Ok(Vec::new())
+        })
+        .await
+        .expect("a rebuild");
         assert!(built.is_some(), "no concurrent rebuild");
     }
 
@@ -185,10 +186,10 @@ where
 /// A publisher-confirm channel of the test's own, with the topology declared (so publishing cannot race
 /// the origin's own declarations).
 async fn amqp_channel(config: &Config) -> Channel {
-    let connection = Connection::connect(&config.amqp_url, ConnectionProperties::default()).await.expect("RabbitMQ");
+    let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default()).await.expect("RabbitMQ");
     let channel = connection.create_channel().await.expect("a channel");
     channel.confirm_select(ConfirmSelectOptions::default()).await.expect("confirms");
-    topology::declare(&channel, &Names::new(&config.amqp_prefix)).await.expect("the topology");
+    topology::declare(&channel, &Names::new(&config.amqp.prefix)).await.expect("the topology");
     // The connection closes when its last channel handle is dropped.
     channel
 }
