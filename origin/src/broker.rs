@@ -48,7 +48,7 @@ impl Broker {
     pub async fn supervise(self: Arc<Self>, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
-            let connect = Connection::connect(&self.url, ConnectionProperties::default());
+            let connect = Connection::connect(&self.url, connection_properties());
             match tokio::time::timeout(Duration::from_secs(5), connect).await {
                 Ok(Ok(conn)) => {
                     tracing::info!("connected to RabbitMQ");
@@ -81,4 +81,13 @@ impl Broker {
             backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
+}
+
+/// Connection settings that run lapin's tasks and sockets on the current tokio runtime, so the process has
+/// one executor and one reactor (lapin otherwise starts its own thread pool and `async-io` reactor).
+/// Call it inside the runtime.
+pub fn connection_properties() -> ConnectionProperties {
+    ConnectionProperties::default()
+        .with_executor(tokio_executor_trait::Tokio::current())
+        .with_reactor(tokio_reactor_trait::Tokio)
 }

@@ -116,29 +116,20 @@ impl Redis {
         }
     }
 
+    /// Caches `entries` as JSON for `ttl_secs`, overwriting what is there.
     pub async fn set_json<T: serde::Serialize>(&self, entries: &[(String, T)], ttl_secs: u64) {
-        if entries.is_empty() {
-            return;
-        }
-        let result: redis::RedisResult<()> = async {
-            let mut conn = self.conn().await?;
-            let mut pipe = redis::pipe();
-            for (key, value) in entries {
-                if let Ok(text) = serde_json::to_string(value) {
-                    pipe.cmd("SET").arg(key).arg(text).arg("EX").arg(ttl_secs).ignore();
-                }
-            }
-            pipe.query_async(&mut conn).await
-        }
-        .await;
-        if let Err(error) = result {
-            tracing::debug!(%error, "could not fill the object cache");
-        }
+        self.put_json(entries, ttl_secs, false).await;
     }
 
     /// Like [`Redis::set_json`], but never overwrites: a key that holds a value or an invalidation
     /// marker (see [`Redis::invalidate`]) is left alone.
     pub async fn fill_json<T: serde::Serialize>(&self, entries: &[(String, T)], ttl_secs: u64) {
+        self.put_json(entries, ttl_secs, true).await;
+    }
+
+    /// One pipeline of `SET … EX` (with `NX` when `only_new`). Best effort: a cache that cannot be
+    /// written costs a later miss, nothing else.
+    async fn put_json<T: serde::Serialize>(&self, entries: &[(String, T)], ttl_secs: u64, only_new: bool) {
         if entries.is_empty() {
             return;
         }
@@ -147,7 +138,11 @@ impl Redis {
             let mut pipe = redis::pipe();
             for (key, value) in entries {
                 if let Ok(text) = serde_json::to_string(value) {
-                    pipe.cmd("SET").arg(key).arg(text).arg("EX").arg(ttl_secs).arg("NX").ignore();
+                    let set = pipe.cmd("SET").arg(key).arg(text).arg("EX").arg(ttl_secs);
+                    if only_new {
+                        set.arg("NX");
+                    }
+                    set.ignore();
                 }
             }
             pipe.query_async(&mut conn).await

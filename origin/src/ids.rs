@@ -4,7 +4,10 @@
 //! id (up to 16 origin processes), 8 bits of sequence (256 ids a millisecond a node). Ids sort by creation
 //! time, fit in a JavaScript number, and let shards be picked without a central counter.
 
-use std::sync::Mutex;
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex,
+};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rookery_shared::ids::MAX_ID;
@@ -17,14 +20,20 @@ const MAX_SEQUENCE: u64 = (1 << SEQUENCE_BITS) - 1;
 
 #[derive(Debug)]
 pub struct IdGenerator {
-    node: u64,
+    /// This process's node id (leased, see [`crate::node_lease`]); changes only if the lease was lost.
+    node: AtomicU64,
     /// (last millisecond used, sequence within it).
     state: Mutex<(u64, u64)>,
 }
 
 impl IdGenerator {
     pub fn new(node: u16) -> Self {
-        Self { node: u64::from(node) & ((1 << NODE_BITS) - 1), state: Mutex::new((0, 0)) }
+        Self { node: AtomicU64::new(u64::from(node) & ((1 << NODE_BITS) - 1)), state: Mutex::new((0, 0)) }
+    }
+
+    /// Switches to another node id (after the lease of the old one was lost).
+    pub fn set_node(&self, node: u16) {
+        self.node.store(u64::from(node) & ((1 << NODE_BITS) - 1), Ordering::Relaxed);
     }
 
     pub fn next(&self) -> u64 {
@@ -42,7 +51,9 @@ impl IdGenerator {
             next_sequence
         };
         *state = (now, next_sequence);
-        let id = ((now - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)) | (self.node << SEQUENCE_BITS) | next_sequence;
+        let id = ((now - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS))
+            | (self.node.load(Ordering::Relaxed) << SEQUENCE_BITS)
+            | next_sequence;
         debug_assert!(id <= MAX_ID);
         id
     }

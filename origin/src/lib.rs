@@ -33,6 +33,7 @@ pub mod likes;
 pub mod media;
 pub mod metrics;
 pub mod newsfeed;
+pub mod node_lease;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;

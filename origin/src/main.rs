@@ -118,6 +118,7 @@ async fn run(cli: Cli, dotenv: Option<std::path::PathBuf>) -> anyhow::Result<()>
                 }
                 (None, false) => anyhow::bail!("say --user ID or --all"),
             }
+            state.node_lease.release().await;
             Ok(())
         }
         Command::Switch { command } => {
@@ -144,6 +145,7 @@ async fn run(cli: Cli, dotenv: Option<std::path::PathBuf>) -> anyhow::Result<()>
             let state = rookery_origin::state::AppState::connect(config).await?;
             let started = std::time::Instant::now();
             let report = seed::run(&state, &options, true).await?;
+            state.node_lease.release().await;
             println!(
                 "seeded {} users, {} follows, {} tweets in {:.1} s (password of every seeded user: {})",
                 report.users.len(),

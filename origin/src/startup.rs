@@ -75,6 +75,7 @@ impl Application {
         let background = Background::start(&state, shutdown.clone(), state.config.fanout.run_consumers);
 
         let app = NormalizePathLayer::trim_trailing_slash().layer(router(state.clone())?);
+        let node_lease = state.node_lease.clone();
         let admin_app = health::admin_router(state);
         tracing::info!(addr = %listener.local_addr()?, admin = %admin.local_addr()?, "origin listening");
         let public =
@@ -93,6 +94,7 @@ impl Application {
         // Work of requests whose clients left (or got their 408) is not waited for by the server.
         work.finish(WORK_DRAIN).await;
         background.finish().await;
+        node_lease.release().await;
         tracing::info!("origin stopped");
         Ok(())
     }

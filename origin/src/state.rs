@@ -6,7 +6,16 @@ use anyhow::Context;
 use tokio::sync::Notify;
 
 use crate::{
-    broker::Broker, cache::Redis, complete, config::Config, db, db::Db, ids::IdGenerator, media, metrics::Metrics,
+    broker::Broker,
+    cache::Redis,
+    complete,
+    config::Config,
+    db,
+    db::Db,
+    ids::IdGenerator,
+    media,
+    metrics::Metrics,
+    node_lease::{self, NodeLease},
     switches::Switches,
 };
 
@@ -20,6 +29,8 @@ pub struct AppState {
     pub broker: Arc<Broker>,
     /// Application-generated, time-ordered ids for every table.
     pub ids: Arc<IdGenerator>,
+    /// The generator's node id, leased in MySQL; released at shutdown.
+    pub node_lease: Arc<NodeLease>,
     pub config: Arc<Config>,
     /// This instance's Prometheus registry.
     pub metrics: Arc<Metrics>,
@@ -43,12 +54,16 @@ impl AppState {
         config.validate()?;
         let db = db::connect_and_migrate(&config).await?;
         let redis = Redis::new(&config.redis.url, &config.redis.prefix).context("REDIS_URL is invalid")?;
+        let node_lease = NodeLease::acquire(db.clone(), config.db.node_id, node_lease::LEASE_TTL).await?;
+        let ids = Arc::new(IdGenerator::new(node_lease.node()));
+        node_lease.keep(ids.clone(), node_lease::RENEW_EVERY);
         Ok(Self {
             switches: Arc::new(Switches::new(db.clone())),
             db,
             redis,
             broker: Broker::new(&config.amqp.url),
-            ids: Arc::new(IdGenerator::new(config.db.node_id)),
+            ids,
+            node_lease,
             metrics: Arc::new(Metrics::new()?),
             outbox_notify: Arc::new(Notify::new()),
             backlog: Arc::default(),

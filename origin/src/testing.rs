@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 
 use lapin::{
     options::{ExchangeDeleteOptions, QueueDeleteOptions},
-    Connection, ConnectionProperties,
+    Connection,
 };
 use redis::AsyncCommands;
 use rookery_shared::keys::KeyRing;
@@ -45,7 +45,7 @@ pub fn test_config() -> Config {
         db: DbConfig {
             url: format!("{}/rookery_test_{tag}", server.trim_end_matches('/')),
             max_connections: 10,
-            node_id: 0,
+            node_id: None,
         },
         redis: RedisConfig {
             url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
@@ -136,7 +136,7 @@ pub fn environment(config: &Config) -> Vec<(&'static str, String)> {
 async fn delete_broker_objects(config: &Config) {
     let names = Names::new(&config.amqp.prefix);
     let result = tokio::time::timeout(Duration::from_secs(10), async {
-        let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default()).await?;
+        let connection = Connection::connect(&config.amqp.url, crate::broker::connection_properties()).await?;
         // A failed delete closes its channel, so each gets its own.
         for queue in names.queues() {
             let channel = connection.create_channel().await?;

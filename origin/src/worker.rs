@@ -97,6 +97,7 @@ impl Worker {
         tracing::info!("origin worker running");
         signal.await;
         background.finish().await;
+        state.node_lease.release().await;
         admin_stop.cancel();
         admin.await.context("the admin listener panicked")?.context("while serving the admin listener")?;
         tracing::info!("origin worker stopped");

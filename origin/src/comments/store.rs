@@ -5,7 +5,10 @@
 use rookery_shared::ids::{CommentId, TweetId, UserId};
 use sqlx::{MySql, MySqlExecutor, Transaction};
 
-use crate::likes::{store as likes, ContentType};
+use crate::{
+    db::Counter,
+    likes::{store as likes, ContentType},
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommentRow {
@@ -38,12 +41,11 @@ pub async fn insert(tx: &mut Transaction<'_, MySql>, row: &CommentRow, created_a
     .bind(created_at)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE tweets SET comments_count = comments_count + 1 WHERE id = ?")
-        .bind(row.tweet_id)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    COMMENTS_COUNT.add(tx, row.tweet_id.0, 1).await
 }
+
+/// The tweet's number of comments.
+const COMMENTS_COUNT: Counter = Counter::new("tweets", "comments_count", "id");
 
 #[tracing::instrument(skip(db))]
 pub async fn get(db: impl MySqlExecutor<'_>, id: CommentId) -> sqlx::Result<Option<CommentRow>> {
@@ -69,10 +71,7 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, id: CommentId, tweet: Tweet
         sqlx::query("DELETE FROM comments WHERE id = ?").bind(id).execute(&mut **tx).await?.rows_affected() == 1;
     if deleted {
         likes::delete_of_objects(tx, ContentType::Comment, &[id.0]).await?;
-        sqlx::query("UPDATE tweets SET comments_count = GREATEST(CAST(comments_count AS SIGNED) - 1, 0) WHERE id = ?")
-            .bind(tweet)
-            .execute(&mut **tx)
-            .await?;
+        COMMENTS_COUNT.add(tx, tweet.0, -1).await?;
     }
     Ok(deleted)
 }

@@ -75,7 +75,7 @@ impl Config {
                 }
             }
         }
-        if self.db.node_id > 15 {
+        if self.db.node_id.is_some_and(|node| node > 15) {
             bail!("NODE_ID must be between 0 and 15");
         }
         if self.fanout.batch_size == 0 || self.fanout.timeline_cap < 40 {
@@ -108,7 +108,6 @@ impl Config {
             ("LOG_FORMAT", if http.log_format == LogFormat::Json { "json" } else { "text" }.to_owned()),
             ("DATABASE_URL", db.url.clone()),
             ("DATABASE_MAX_CONNECTIONS", db.max_connections.to_string()),
-            ("NODE_ID", db.node_id.to_string()),
             ("REDIS_URL", redis.url.clone()),
             ("REDIS_PREFIX", redis.prefix.clone()),
             ("AMQP_URL", amqp.url.clone()),
@@ -126,6 +125,9 @@ impl Config {
             ("MEDIA_DIR", media.dir.display().to_string()),
             ("MEDIA_MAX_BYTES", media.max_bytes.to_string()),
         ];
+        if let Some(node) = db.node_id {
+            env.push(("NODE_ID", node.to_string()));
+        }
         if let Some(url) = &media.url {
             env.push(("MEDIA_URL", url.clone()));
         }
@@ -196,7 +198,7 @@ mod tests {
         let mut c = dev();
         c.http.rate_limits = true;
         c.http.log_format = LogFormat::Json;
-        c.db.node_id = 7;
+        c.db.node_id = Some(7);
         c.fanout.run_consumers = false;
         c.fanout.max_lag_ms = 250;
         c.media.url = Some("memory:///".into());

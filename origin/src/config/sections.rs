@@ -74,9 +74,10 @@ pub struct DbConfig {
         default_value_t = 20
     )]
     pub max_connections: u32,
-    /// 0..=15: distinguishes the id generators of origin processes writing to one database.
-    #[arg(id = "node_id", long = "node-id", env = "NODE_ID", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=15))]
-    pub node_id: u16,
+    /// 0..=15: the id generator's node id, which no two running processes share. Unset (the usual), each
+    /// process leases a free one in MySQL; set, the process leases that one or refuses to start.
+    #[arg(id = "node_id", long = "node-id", env = "NODE_ID", value_parser = clap::value_parser!(u16).range(0..=15))]
+    pub node_id: Option<u16>,
 }
 
 impl DbConfig {

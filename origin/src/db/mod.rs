@@ -3,9 +3,11 @@
 //! The pool takes a connection back only when it is clean ([`release`]); [`Db`] puts a circuit breaker
 //! in front of it.
 
+mod counter;
 mod guarded;
 mod release;
 
+pub use counter::Counter;
 pub use guarded::Db;
 
 use std::{str::FromStr, time::Duration};

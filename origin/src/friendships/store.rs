@@ -3,6 +3,8 @@
 use rookery_shared::ids::UserId;
 use sqlx::{MySql, MySqlExecutor, Transaction};
 
+use crate::db::Counter;
+
 /// One follow as a list shows it: the other user and when.
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct Edge {
@@ -54,22 +56,8 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, from: UserId, to: UserId) -
 }
 
 async fn adjust_counts(tx: &mut Transaction<'_, MySql>, from: UserId, to: UserId, delta: i32) -> sqlx::Result<()> {
-    // GREATEST keeps an unsigned counter from wrapping if it ever drifted.
-    sqlx::query(
-        "UPDATE user_stats SET followings_count = GREATEST(CAST(followings_count AS SIGNED) + ?, 0) WHERE user_id = ?",
-    )
-    .bind(delta)
-    .bind(from)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE user_stats SET followers_count = GREATEST(CAST(followers_count AS SIGNED) + ?, 0) WHERE user_id = ?",
-    )
-    .bind(delta)
-    .bind(to)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    Counter::new("user_stats", "followings_count", "user_id").add(tx, from.0, delta).await?;
+    Counter::new("user_stats", "followers_count", "user_id").add(tx, to.0, delta).await
 }
 
 /// Followers of `user`, newest follow first, friendship ids in `[from, below)`.

@@ -23,6 +23,11 @@ impl ContentType {
         }
     }
 
+    /// The objects' stored number of likes.
+    pub(super) fn likes_count(self) -> crate::db::Counter {
+        crate::db::Counter::new(self.table(), "likes_count", "id")
+    }
+
     /// The table holding the objects and their `likes_count`.
     pub(super) fn table(self) -> &'static str {
         match self {

@@ -1,10 +1,7 @@
 //! `POST /api/likes/` and `POST /api/likes/cancel/`.
 
 use axum::{extract::State, http::StatusCode, Json};
-use rookery_shared::{
-    error::Failure,
-    likes::{Like, LikeCancelled, LikeRequest},
-};
+use rookery_shared::likes::{Like, LikeCancelled, LikeRequest};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::service;
@@ -12,7 +9,7 @@ use crate::{
     auth::AuthUser,
     error::Result,
     extract::Input,
-    openapi::responses::{RateLimited, Unauthorized},
+    openapi::responses::{LikeTargetInvalid, RateLimited, Unauthorized},
     state::AppState,
 };
 
@@ -32,12 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = LikeRequest,
     responses(
         (status = 201, description = "The like (new or existing).", body = Like),
-        (status = 400, description = "A field missing, a `content_type` other than `tweet` or `comment`, or no such object.", body = Failure,
-            examples(
-                ("unknown object" = (value = json!({"success": false, "message": "Please check input", "errors": {"object_id": ["Object does not exist."]}}))),
-                ("bad type" = (value = json!({"success": false, "message": "Please check input", "errors": {"content_type": ["\"photo\" is not a valid choice."]}}))),
-                ("missing" = (value = json!({"success": false, "message": "missing content_type,object_id in request"}))),
-            )),
+        (status = 400, response = LikeTargetInvalid),
         (status = 401, response = Unauthorized),
         (status = 429, response = RateLimited),
     ),
@@ -61,12 +53,7 @@ async fn like(
     request_body = LikeRequest,
     responses(
         (status = 200, description = "Done; `deleted` says whether there was a like to remove.", body = LikeCancelled),
-        (status = 400, description = "A field missing, a `content_type` other than `tweet` or `comment`, or no such object.", body = Failure,
-            examples(
-                ("unknown object" = (value = json!({"success": false, "message": "Please check input", "errors": {"object_id": ["Object does not exist."]}}))),
-                ("bad type" = (value = json!({"success": false, "message": "Please check input", "errors": {"content_type": ["\"photo\" is not a valid choice."]}}))),
-                ("missing" = (value = json!({"success": false, "message": "missing content_type,object_id in request"}))),
-            )),
+        (status = 400, response = LikeTargetInvalid),
         (status = 401, response = Unauthorized),
         (status = 429, response = RateLimited),
     ),

@@ -51,10 +51,7 @@ pub async fn insert(
     .rows_affected()
         == 1;
     if inserted {
-        sqlx::query(&format!("UPDATE {} SET likes_count = likes_count + 1 WHERE id = ?", kind.table()))
-            .bind(object)
-            .execute(&mut **tx)
-            .await?;
+        kind.likes_count().add(tx, object, 1).await?;
     }
     Ok(inserted)
 }
@@ -76,13 +73,7 @@ pub async fn delete(
         .rows_affected()
         == 1;
     if deleted {
-        sqlx::query(&format!(
-            "UPDATE {} SET likes_count = GREATEST(CAST(likes_count AS SIGNED) - 1, 0) WHERE id = ?",
-            kind.table()
-        ))
-        .bind(object)
-        .execute(&mut **tx)
-        .await?;
+        kind.likes_count().add(tx, object, -1).await?;
     }
     Ok(deleted)
 }

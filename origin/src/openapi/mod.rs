@@ -69,6 +69,7 @@ pub const BEARER: &str = "bearer";
             responses::Internal,
             responses::Unavailable,
             responses::Backlogged,
+            responses::LikeTargetInvalid,
         ),
     ),
 )]

@@ -160,3 +160,23 @@ response!(
     )
     .build()
 );
+
+response!(
+    /// 400 on a like or a cancel: the target is missing, of another type, or does not exist.
+    LikeTargetInvalid => envelope(
+        "Failure",
+        "A field missing, a `content_type` other than `tweet` or `comment`, or no such object.",
+        &[
+            (
+                "unknown object",
+                json!({"success": false, "message": "Please check input", "errors": {"object_id": ["Object does not exist."]}}),
+            ),
+            (
+                "bad type",
+                json!({"success": false, "message": "Please check input", "errors": {"content_type": ["\"photo\" is not a valid choice."]}}),
+            ),
+            ("missing", json!({"success": false, "message": "missing content_type,object_id in request"})),
+        ],
+    )
+    .build()
+);

@@ -7,7 +7,7 @@ use anyhow::Context;
 use lapin::{
     options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
     types::{AMQPValue, FieldTable},
-    BasicProperties, Channel, Connection, ConnectionProperties,
+    BasicProperties, Channel, Connection,
 };
 
 use crate::{
@@ -68,7 +68,7 @@ pub async fn replay(config: &Config) -> anyhow::Result<Replayed> {
 }
 
 async fn open(config: &Config) -> anyhow::Result<(Connection, Channel, Names)> {
-    let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default())
+    let connection = Connection::connect(&config.amqp.url, crate::broker::connection_properties())
         .await
         .context("while connecting to RabbitMQ")?;
     let channel = connection.create_channel().await.context("while opening a channel")?;

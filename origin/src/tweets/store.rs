@@ -4,6 +4,8 @@ use rookery_shared::ids::{TweetId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::{MySql, MySqlExecutor, Transaction};
 
+use crate::db::Counter;
+
 /// A tweet row; also the cached form (`tweet:{id}` in Redis).
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct TweetRow {
@@ -33,12 +35,11 @@ pub async fn insert(
         .bind(created_at)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE user_stats SET tweets_count = tweets_count + 1 WHERE user_id = ?")
-        .bind(user)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    TWEETS_COUNT.add(tx, user.0, 1).await
 }
+
+/// The author's number of tweets.
+const TWEETS_COUNT: Counter = Counter::new("user_stats", "tweets_count", "user_id");
 
 /// Deletes the tweet if `user` wrote it; `Ok(false)` otherwise.
 #[tracing::instrument(skip(tx))]
@@ -51,12 +52,7 @@ pub async fn delete(tx: &mut Transaction<'_, MySql>, id: TweetId, user: UserId) 
         .rows_affected()
         == 1;
     if deleted {
-        sqlx::query(
-            "UPDATE user_stats SET tweets_count = GREATEST(CAST(tweets_count AS SIGNED) - 1, 0) WHERE user_id = ?",
-        )
-        .bind(user)
-        .execute(&mut **tx)
-        .await?;
+        TWEETS_COUNT.add(tx, user.0, -1).await?;
     }
     Ok(deleted)
 }

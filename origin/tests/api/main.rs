@@ -17,6 +17,7 @@ mod helpers;
 mod likes;
 mod media;
 mod newsfeed;
+mod node_lease;
 mod notifications;
 mod observability;
 mod openapi;
