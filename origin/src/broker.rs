@@ -1,23 +1,36 @@
-//! The RabbitMQ connection, kept alive by a supervisor task that reconnects with backoff.
+//! The RabbitMQ connection, kept alive by a supervisor task that reconnects with backoff. `AMQP_URL` may
+//! list several nodes of a cluster (comma-separated): a lost connection is made again to the next node
+//! that answers.
 //!
 //! Nothing on the request path waits for RabbitMQ: writes go to the MySQL outbox first, and the relay and
 //! consumers (which take their channels from here) pick the work up whenever a connection is live.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use lapin::{Connection, ConnectionProperties};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+/// How long one node may take to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Broker {
-    url: String,
+    urls: Vec<String>,
+    /// The node tried next: the one connected last, so a reconnect goes back to it first.
+    next: AtomicUsize,
     current: watch::Sender<Option<Arc<Connection>>>,
 }
 
 impl Broker {
-    pub fn new(url: &str) -> Arc<Self> {
+    pub fn new(urls: Vec<String>) -> Arc<Self> {
         let (current, _) = watch::channel(None);
-        Arc::new(Self { url: url.to_owned(), current })
+        Arc::new(Self { urls, next: AtomicUsize::new(0), current })
     }
 
     /// The live connection, if there is one now.
@@ -48,10 +61,14 @@ impl Broker {
     pub async fn supervise(self: Arc<Self>, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
-            let connect = Connection::connect(&self.url, connection_properties());
-            match tokio::time::timeout(Duration::from_secs(5), connect).await {
-                Ok(Ok(conn)) => {
-                    tracing::info!("connected to RabbitMQ");
+            let attempt = tokio::select! {
+                attempt = connect_any(&self.urls, self.next.load(Ordering::Relaxed)) => attempt,
+                () = shutdown.cancelled() => return,
+            };
+            match attempt {
+                Ok((conn, index)) => {
+                    self.next.store(index, Ordering::Relaxed);
+                    tracing::info!(node = %redacted(&self.urls[index]), "connected to RabbitMQ");
                     backoff = Duration::from_millis(200);
                     let (lost_tx, mut lost_rx) = mpsc::unbounded_channel();
                     conn.on_error(move |error| {
@@ -71,8 +88,7 @@ impl Broker {
                     }
                     self.current.send_replace(None);
                 }
-                Ok(Err(error)) => tracing::warn!(%error, "RabbitMQ unreachable; retrying"),
-                Err(_) => tracing::warn!("connecting to RabbitMQ timed out; retrying"),
+                Err(error) => tracing::warn!(error = format!("{error:#}"), "RabbitMQ unreachable; retrying"),
             }
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
@@ -90,4 +106,27 @@ pub fn connection_properties() -> ConnectionProperties {
     ConnectionProperties::default()
         .with_executor(tokio_executor_trait::Tokio::current())
         .with_reactor(tokio_reactor_trait::Tokio)
+}
+
+/// Connects to the first node of `urls` that answers, starting at `start` and going round once. Returns
+/// the connection and which node it is.
+pub async fn connect_any(urls: &[String], start: usize) -> anyhow::Result<(Connection, usize)> {
+    let mut last = anyhow::anyhow!("AMQP_URL names no node");
+    for offset in 0..urls.len() {
+        let index = (start + offset) % urls.len();
+        let url = &urls[index];
+        match tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(url, connection_properties())).await {
+            Ok(Ok(conn)) => return Ok((conn, index)),
+            Ok(Err(error)) => {
+                tracing::debug!(node = %redacted(url), %error, "RabbitMQ node unreachable");
+                last = anyhow::Error::new(error).context(format!("node {}", redacted(url)));
+            }
+            Err(_) => last = anyhow::anyhow!("node {} did not answer in time", redacted(url)),
+        }
+    }
+    Err(last)
+}
+
+fn redacted(url: &str) -> String {
+    crate::redact::redact_url(url)
 }

@@ -61,7 +61,7 @@ impl AppState {
             switches: Arc::new(Switches::new(db.clone())),
             db,
             redis,
-            broker: Broker::new(&config.amqp.url),
+            broker: Broker::new(config.amqp.urls()),
             ids,
             node_lease,
             metrics: Arc::new(Metrics::new()?),

@@ -3,10 +3,7 @@
 
 use std::{str::FromStr, time::Duration};
 
-use lapin::{
-    options::{ExchangeDeleteOptions, QueueDeleteOptions},
-    Connection,
-};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use redis::AsyncCommands;
 use rookery_shared::keys::KeyRing;
 use sqlx::{mysql::MySqlConnectOptions, Connection as _, MySqlConnection};
@@ -136,7 +133,7 @@ pub fn environment(config: &Config) -> Vec<(&'static str, String)> {
 async fn delete_broker_objects(config: &Config) {
     let names = Names::new(&config.amqp.prefix);
     let result = tokio::time::timeout(Duration::from_secs(10), async {
-        let connection = Connection::connect(&config.amqp.url, crate::broker::connection_properties()).await?;
+        let (connection, _) = crate::broker::connect_any(&config.amqp.urls(), 0).await?;
         // A failed delete closes its channel, so each gets its own.
         for queue in names.queues() {
             let channel = connection.create_channel().await?;
@@ -152,12 +149,15 @@ async fn delete_broker_objects(config: &Config) {
             }
             let _ = channel.close(200, "cleaned up").await;
         }
-        connection.close(200, "cleaned up").await
+        connection.close(200, "cleaned up").await?;
+        anyhow::Ok(())
     })
     .await;
     match result {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::warn!(%error, "could not clean up the test's RabbitMQ objects"),
+        Ok(Err(error)) => {
+            tracing::warn!(error = format!("{error:#}"), "could not clean up the test's RabbitMQ objects")
+        }
         Err(_) => tracing::warn!("cleaning up the test's RabbitMQ objects timed out"),
     }
 }

@@ -81,6 +81,9 @@ impl Config {
         if self.fanout.batch_size == 0 || self.fanout.timeline_cap < 40 {
             bail!("FANOUT_BATCH_SIZE must be positive and TIMELINE_CAP at least 40");
         }
+        if self.amqp.urls().is_empty() {
+            bail!("AMQP_URL names no RabbitMQ node");
+        }
         if self.media.max_bytes == 0 {
             bail!("MEDIA_MAX_BYTES must be positive");
         }
@@ -259,7 +262,8 @@ mod tests {
         c.auth.token_secret = Some("raw-token-secret-0123456789abcdef".into());
         c.db.url = "mysql://app:db-password@db.internal:3306/rookery".into();
         c.redis.url = "redis://:redis-password@cache.internal:6379/".into();
-        c.amqp.url = "amqp://app:amqp-password@mq.internal:5672/%2f".into();
+        c.amqp.url =
+            "amqp://app:amqp-password@mq.internal:5672/%2f, amqp://app:amqp-password2@mq2.internal:5672/%2f".into();
         let shown = format!("{c:?}");
         for secret in [
             "token-secret-value",
@@ -272,6 +276,7 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
         assert!(shown.contains("mysql://app:redacted@db.internal:3306/rookery"), "{shown}");
+        assert!(shown.contains("amqp://app:redacted@mq2.internal:5672/%2f"), "{shown}");
         assert!(shown.contains("hybrid_threshold: 10000"), "{shown}");
     }
 

@@ -132,7 +132,8 @@ impl std::fmt::Debug for RedisConfig {
 #[derive(Clone, clap::Args)]
 #[command(next_help_heading = "RabbitMQ")]
 pub struct AmqpConfig {
-    /// The RabbitMQ server, with credentials and vhost.
+    /// The RabbitMQ server, with credentials and vhost; the nodes of a cluster comma-separated (a lost
+    /// connection is made again to the next node that answers).
     #[arg(
         id = "amqp_url",
         long = "amqp-url",
@@ -145,9 +146,17 @@ pub struct AmqpConfig {
     pub prefix: String,
 }
 
+impl AmqpConfig {
+    /// The nodes `url` lists (comma-separated), in order.
+    pub fn urls(&self) -> Vec<String> {
+        self.url.split(',').map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned).collect()
+    }
+}
+
 impl std::fmt::Debug for AmqpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AmqpConfig").field("url", &redact_url(&self.url)).field("prefix", &self.prefix).finish()
+        let urls: Vec<String> = self.urls().iter().map(|url| redact_url(url)).collect();
+        f.debug_struct("AmqpConfig").field("urls", &urls).field("prefix", &self.prefix).finish()
     }
 }
 

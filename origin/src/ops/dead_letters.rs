@@ -68,9 +68,8 @@ pub async fn replay(config: &Config) -> anyhow::Result<Replayed> {
 }
 
 async fn open(config: &Config) -> anyhow::Result<(Connection, Channel, Names)> {
-    let connection = Connection::connect(&config.amqp.url, crate::broker::connection_properties())
-        .await
-        .context("while connecting to RabbitMQ")?;
+    let (connection, _) =
+        crate::broker::connect_any(&config.amqp.urls(), 0).await.context("while connecting to RabbitMQ")?;
     let channel = connection.create_channel().await.context("while opening a channel")?;
     channel.confirm_select(ConfirmSelectOptions::default()).await.context("while enabling confirms")?;
     let names = Names::new(&config.amqp.prefix);

@@ -30,6 +30,23 @@ async fn readyz_reports_every_dependency_up() {
 }
 
 #[tokio::test]
+async fn a_node_list_whose_first_node_is_down_connects_to_the_next() {
+    // Two "nodes" of a cluster: one that refuses connections, then the machine's broker.
+    let app = spawn_app_with(|c| c.amqp.url = format!("amqp://guest:guest@127.0.0.1:1/%2f,{}", c.amqp.url)).await;
+    let mut last = None;
+    for _ in 0..100 {
+        let (status, body) = app.admin_get("/readyz").await;
+        if status == StatusCode::OK {
+            assert_eq!(body["rabbitmq"], "up");
+            return;
+        }
+        last = Some(body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never connected to the live node: {last:?}");
+}
+
+#[tokio::test]
 async fn readyz_names_unreachable_dependencies() {
     let app = spawn_app_with(|c| {
         c.redis.url = "redis://127.0.0.1:1/".into();
