@@ -19,8 +19,20 @@ use crate::{
     switches::Switches,
 };
 
+/// Cloned for every request and task, so it is one pointer: the services sit behind an `Arc`, and
+/// `state.db`, `state.redis`, … reach them through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     /// The source of truth for every entity: the pool behind a circuit breaker.
     pub db: Db,
     /// Derived data only: timelines, object caches, session answers. Losing it costs speed, not data.
@@ -57,7 +69,7 @@ impl AppState {
         let node_lease = NodeLease::acquire(db.clone(), config.db.node_id, node_lease::LEASE_TTL).await?;
         let ids = Arc::new(IdGenerator::new(node_lease.node()));
         node_lease.keep(ids.clone(), node_lease::RENEW_EVERY);
-        Ok(Self {
+        Ok(Self(Arc::new(Services {
             switches: Arc::new(Switches::new(db.clone())),
             db,
             redis,
@@ -70,6 +82,6 @@ impl AppState {
             media: media::store::open(&config.media)?,
             work: complete::Work::default(),
             config: Arc::new(config),
-        })
+        })))
     }
 }
