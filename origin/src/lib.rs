@@ -7,7 +7,8 @@
 //! shapes for every feature, so no feature service calls another's. Cross-cutting pieces: [`auth`] (who is calling), [`extract`] (bodies and queries in the
 //! contract's error envelope), [`error`], [`ids`], [`metrics`], [`health`], [`switches`] (gradual rollouts).
 //! [`openapi`] holds the route table every feature's routes join, the OpenAPI document generated from it
-//! (`/openapi.json`) and the API explorer (`/docs/`).
+//! (`/openapi.json`) and the API explorer (`/docs/`). `testing` is the test suites' kit, built only for tests
+//! and with the `testing` feature.
 //!
 //! A request passes: request-id and trace layers → [`metrics::track`] → [`auth::identify`] (edge assertion or
 //! bearer token) → [`ratelimit::enforce`] (direct callers only) → the feature's route → its service → its store, and back as JSON or an [`error::ApiError`].
@@ -48,6 +49,7 @@ pub mod startup;
 pub mod state;
 pub mod switches;
 pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 pub mod tweets;

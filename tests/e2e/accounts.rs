@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::Reply;
 use rookery_shared::{
     error::messages,
     keys::KeyRing,
@@ -11,7 +12,7 @@ use rookery_shared::{
 };
 use serde_json::json;
 
-use crate::harness::{now_secs, spawn_stack, Reply, Stack};
+use crate::harness::{now_secs, spawn_stack, Stack};
 
 const LOGIN_STATUS: &str = "/api/accounts/login_status/";
 const LOGOUT: &str = "/api/accounts/logout/";

@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{multipart, Method, StatusCode};
-use serde_json::{json, Value};
+use rookery_origin::testing::{Account, Reply};
+use serde_json::json;
 
-use crate::harness::{feed_ids, spawn_stack_with, Account, Reply, Stack};
+use crate::harness::{feed_ids, spawn_stack_with, Stack};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -35,13 +36,7 @@ async fn stack() -> Stack {
 async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Reply> {
     let mut set = tokio::task::JoinSet::new();
     for request in requests {
-        set.spawn(async move {
-            let response = request.send().await.expect("an answer");
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.json().await.unwrap_or(Value::Null);
-            Reply { status, headers, body }
-        });
+        set.spawn(Reply::receive(request));
     }
     set.join_all().await
 }

@@ -2,7 +2,10 @@
 //! public development secrets or short ones. Anywhere else it answers every request with the 500
 //! envelope, reaches no origin, and logs why.
 
-use reqwest::StatusCode;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{eventually, send};
 use rookery_shared::{error::messages, keys::KeyRing};
 use serde_json::{json, Value};
 
@@ -25,9 +28,8 @@ fn vars(environment: &str, token_secret: &str, edge_secret: &str) -> EdgeVars {
 }
 
 async fn get(edge: &Edge, path: &str) -> (StatusCode, Value) {
-    let response = reqwest::get(format!("{}{path}", edge.url)).await.expect("an answer");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let reply = send(&reqwest::Client::new(), &edge.url, Method::GET, path, None, None).await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,12 +49,8 @@ async fn outside_development_the_public_secrets_are_refused() {
         assert_eq!(body, json!({"detail": messages::INTERNAL}), "{path}");
     }
     // wrangler writes the worker's console a moment after the answer.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut log = production.log_tail();
-    while !log.contains("public development secret") && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        log = production.log_tail();
-    }
+    eventually(Duration::from_secs(10), || async { production.log_tail().contains("public development secret") }).await;
+    let log = production.log_tail();
     let reasons: Vec<&str> = log.lines().filter(|line| line.contains("public development secret")).collect();
     assert!(!reasons.is_empty(), "the reason is logged: {log}");
     assert!(

@@ -5,13 +5,14 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{Account, Reply};
 use rookery_shared::{
     keys::KeyRing,
     token::{self, Claims},
 };
 use serde_json::{json, Value};
 
-use crate::harness::{feed_ids, now_secs, spawn_stack_with, Account, Reply, Stack};
+use crate::harness::{feed_ids, now_secs, spawn_stack_with, Stack};
 
 const FEED_ROUTE: &str = "/api/newsfeeds";
 

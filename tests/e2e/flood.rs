@@ -11,8 +11,9 @@ use std::{
 };
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::Account;
 
-use crate::harness::{spawn_stack_with, Account, Stack};
+use crate::harness::{spawn_stack_with, Stack};
 
 /// A request through the edge as client `ip`; the status only.
 async fn get_as(stack: &Stack, ip: &str, path: &str, token: &str) -> StatusCode {

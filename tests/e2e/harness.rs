@@ -13,8 +13,11 @@ use std::{
     time::Duration,
 };
 
-use reqwest::{header::HeaderMap, Method, StatusCode};
-use rookery_origin::{testing, Application, Config};
+use reqwest::{Method, StatusCode};
+use rookery_origin::{
+    testing::{self, send, Account, Metrics, Reply, Sample},
+    Application, Config,
+};
 use rookery_shared::keys::KeyRing;
 use serde_json::{json, Value};
 
@@ -107,12 +110,7 @@ impl Origin {
     }
 
     async fn metrics(&self) -> String {
-        reqwest::get(format!("{}/metrics", self.admin_url))
-            .await
-            .expect("the origin serves /metrics")
-            .text()
-            .await
-            .expect("a metrics body")
+        testing::scrape(&reqwest::Client::new(), &self.admin_url).await
     }
 }
 
@@ -122,23 +120,20 @@ fn port_of(url: &str) -> u16 {
 
 /// Sums the `rookery_http_requests_total` samples of one method and route.
 pub fn sum_requests_for(metrics: &str, method: &str, route: &str) -> u64 {
-    let labels = format!("method=\"{method}\",route=\"{route}\",");
-    metrics
-        .lines()
-        .filter(|line| line.starts_with("rookery_http_requests_total{") && line.contains(&labels))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
+    sum_requests_where(metrics, |sample| sample.label("method") == Some(method) && sample.label("route") == Some(route))
 }
 
 /// Sums the `rookery_http_requests_total` samples whose route is not `/metrics`.
 pub fn sum_requests(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .filter(|line| line.starts_with("rookery_http_requests_total{") && !line.contains("route=\"/metrics\""))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+    sum_requests_where(metrics, |sample| sample.label("route") != Some("/metrics"))
+}
+
+fn sum_requests_where(metrics: &str, wanted: impl Fn(&Sample) -> bool) -> u64 {
+    Metrics::parse(metrics)
+        .samples("rookery_http_requests_total")
+        .filter(|sample| wanted(sample))
         // Counters are whole numbers far below 2^53.
-        .map(|value| value as u64)
+        .map(|sample| sample.value as u64)
         .sum()
 }
 
@@ -150,28 +145,6 @@ impl Drop for Origin {
             testing::cleanup_blocking(&self.config);
         }
     }
-}
-
-/// An answer: status, headers and the body as JSON (`Value::Null` when it is not JSON).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// A signed-up user.
-#[derive(Debug, Clone)]
-pub struct Account {
-    pub id: u64,
-    pub username: String,
-    pub token: String,
 }
 
 /// An origin with the edge in front of it. Fields drop in order: the edge stops before the origin is
@@ -275,28 +248,6 @@ impl Stack {
 /// The tweet ids of a newsfeed page, newest first.
 pub fn feed_ids(page: &Value) -> Vec<u64> {
     page["results"].as_array().expect("results").iter().map(|item| item["id"].as_u64().expect("an id")).collect()
-}
-
-pub async fn send(
-    client: &reqwest::Client,
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> Reply {
-    let mut request = client.request(method, format!("{base}{path}"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap_or_else(|error| panic!("{base}{path} answers: {error}"));
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("a body");
-    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //! without that key ignores the assertion.
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{send, Reply};
 use rookery_shared::{error::messages, keys::KeyRing};
 use serde_json::{json, Value};
 
-use crate::harness::{send, Edge, EdgeVars, Origin, Reply};
+use crate::harness::{Edge, EdgeVars, Origin};
 
 const LOGIN_STATUS: &str = "/api/accounts/login_status/";
 

@@ -9,11 +9,12 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use rookery_origin::testing::{self, Account, Reply};
 use rookery_shared::ratelimit::{self, KeyKind, Rule, RULES};
 use serde_json::{json, Value};
 
-use crate::harness::{spawn_stack_with, Account, Reply, Stack};
+use crate::harness::{spawn_stack_with, Stack};
 
 async fn limited_stack() -> Stack {
     spawn_stack_with(
@@ -29,6 +30,22 @@ async fn limited_stack() -> Stack {
 }
 
 /// A request through the edge as `ip`, with `token` if given.
+fn request_as(
+    stack: &Stack,
+    ip: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> RequestBuilder {
+    let request = testing::request(&stack.client, &stack.edge.url, method, path, token).header("cf-connecting-ip", ip);
+    match body {
+        Some(body) => request.json(body),
+        None => request,
+    }
+}
+
+/// [`request_as`], sent.
 async fn send_as(
     stack: &Stack,
     ip: &str,
@@ -37,8 +54,7 @@ async fn send_as(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
-    let url = format!("{}{path}", stack.edge.url);
-    send_to(stack.client.clone(), url, ip.to_owned(), method, token.map(str::to_owned), body).await
+    Reply::receive(request_as(stack, ip, method, path, token, body.as_ref())).await
 }
 
 /// `n` copies of a request sent at once, as `ip`; the answers in no particular order.
@@ -51,38 +67,9 @@ async fn burst(
 ) -> Vec<Reply> {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
-        set.spawn(send_to(
-            stack.client.clone(),
-            format!("{}{path}", stack.edge.url),
-            ip.to_owned(),
-            method.clone(),
-            token.map(str::to_owned),
-            body.clone(),
-        ));
+        set.spawn(Reply::receive(request_as(stack, ip, method.clone(), path, token, body.as_ref())));
     }
     set.join_all().await
-}
-
-async fn send_to(
-    client: reqwest::Client,
-    url: String,
-    ip: String,
-    method: Method,
-    token: Option<String>,
-    body: Option<Value>,
-) -> Reply {
-    let mut request = client.request(method, url).header("cf-connecting-ip", ip);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the edge answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.expect("a body");
-    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
 fn assert_limited(reply: &Reply, max: u32, what: &str) {
@@ -267,14 +254,7 @@ async fn a_forged_cf_connecting_ip_buys_no_fresh_budget() {
     let max = ratelimit::rule_for("GET", path).expect("a limited route").limits[0].max;
     let mut set = tokio::task::JoinSet::new();
     for n in 0..8 {
-        set.spawn(send_to(
-            stack.client.clone(),
-            format!("{}{path}", stack.edge.url),
-            format!("198.51.100.{n}"),
-            Method::GET,
-            None,
-            None,
-        ));
+        set.spawn(Reply::receive(request_as(&stack, &format!("198.51.100.{n}"), Method::GET, path, None, None)));
     }
     let replies = set.join_all().await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();

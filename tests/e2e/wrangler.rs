@@ -13,7 +13,7 @@ use std::{
 };
 
 use reqwest::StatusCode;
-use rookery_origin::Config;
+use rookery_origin::{testing::eventually, Config};
 use rookery_shared::{error::messages, keys::KeyRing};
 use serde_json::{json, Value};
 
@@ -135,30 +135,20 @@ impl Edge {
     /// origin's metrics.
     async fn wait_until_ready(&mut self) {
         let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
+        let ready = eventually(EDGE_START_TIMEOUT, async || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("wrangler exited ({status}) before serving:\n{}", self.log_tail());
             }
             let probe = client.get(format!("{}/__ready", self.url)).timeout(Duration::from_secs(5)).send().await;
-            if let Ok(response) = probe {
-                let status = response.status();
-                let body: Value = response.json().await.unwrap_or_default();
-                let own = [
-                    (StatusCode::NOT_FOUND, messages::NOT_FOUND),
-                    (StatusCode::INTERNAL_SERVER_ERROR, messages::INTERNAL),
-                ];
-                if own.into_iter().any(|(s, detail)| s == status && body == json!({"detail": detail})) {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < EDGE_START_TIMEOUT,
-                "wrangler did not serve within {EDGE_START_TIMEOUT:?}:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            let Ok(response) = probe else { return false };
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or_default();
+            let own =
+                [(StatusCode::NOT_FOUND, messages::NOT_FOUND), (StatusCode::INTERNAL_SERVER_ERROR, messages::INTERNAL)];
+            own.into_iter().any(|(s, detail)| s == status && body == json!({"detail": detail}))
+        })
+        .await;
+        assert!(ready, "wrangler did not serve within {EDGE_START_TIMEOUT:?}:\n{}", self.log_tail());
     }
 
     pub fn log_tail(&self) -> String {

@@ -1,8 +1,7 @@
 use reqwest::StatusCode;
+use rookery_origin::testing::{spawn_app, TestApp};
 use serde_json::json;
 use sqlx::Connection;
-
-use crate::helpers::spawn_app;
 
 const SIGNUP: &str = "/api/accounts/signup/";
 const LOGIN: &str = "/api/accounts/login/";
@@ -263,7 +262,7 @@ async fn edge_assertion_identifies_the_user_and_client() {
 }
 
 /// Logs `account` in again: a second session (another device).
-async fn login_again(app: &crate::helpers::TestApp, username: &str, password: &str) -> String {
+async fn login_again(app: &TestApp, username: &str, password: &str) -> String {
     let (status, body) =
         app.post("/api/accounts/login/", None, json!({"username": username, "password": password})).await;
     assert_eq!(status, StatusCode::OK, "{body}");

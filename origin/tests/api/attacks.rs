@@ -11,13 +11,13 @@ use std::{
 };
 
 use reqwest::{multipart, Method, StatusCode};
+use rookery_origin::testing::{file_part, spawn_app, spawn_app_with, Account, TestApp};
 use rookery_shared::token::{self, Claims};
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{spawn_app, spawn_app_with, Account, TestApp},
+    images::{GIF, PNG},
     raw_http::get_raw,
-    social_helpers::{file_part, GIF, PNG},
 };
 
 const SENTINEL: &[u8] = b"ROOKERY-SENTINEL-OUTSIDE-THE-MEDIA-DIR";

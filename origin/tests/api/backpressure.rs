@@ -9,12 +9,11 @@ use rookery_origin::{
     events::Event,
     ids::{created_at_of, IdGenerator},
     outbox,
+    testing::{eventually, spawn_app_with, Account, TestApp},
     worker::Worker,
 };
 use rookery_shared::ids::{TweetId, UserId};
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app_with, Account, TestApp};
 
 async fn post_raw(app: &TestApp, author: &Account, content: &str) -> reqwest::Response {
     app.client
@@ -31,10 +30,6 @@ async fn tweets_stored(app: &TestApp) -> i64 {
     let count = sqlx::query_scalar("SELECT COUNT(*) FROM tweets").fetch_one(&db).await.expect("a count");
     db.close().await;
     count
-}
-
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines().find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -69,7 +64,7 @@ async fn posting_waits_then_is_refused_while_the_fanout_is_behind_and_resumes_wh
     assert_eq!(body, json!({"detail": "Too many tweets are waiting to be delivered, try again shortly."}));
     assert!(accepted >= 3, "refused after only {accepted} posts");
     assert_eq!(tweets_stored(&app).await, accepted, "a refused post stored nothing; every accepted one is stored");
-    assert!(metric(&app.metrics_text().await, "rookery_tweets_refused_total") >= 1.0);
+    assert!(app.metrics().await.value("rookery_tweets_refused_total") >= 1.0);
 
     // A worker drains the queues; posting works again.
     let worker = Worker::build(app.config.clone()).await.expect("the worker builds");
@@ -77,9 +72,10 @@ async fn posting_waits_then_is_refused_while_the_fanout_is_behind_and_resumes_wh
     let running = tokio::spawn(worker.run(async move {
         let _ = stopped.await;
     }));
-    let resumed = app
-        .eventually(60, || async { post_raw(&app, &author, "after the worker caught up").await.status() == 201 })
-        .await;
+    let resumed = eventually(Duration::from_secs(60), || async {
+        post_raw(&app, &author, "after the worker caught up").await.status() == 201
+    })
+    .await;
     assert!(resumed, "posting never resumed after the fanout caught up");
     stop.send(()).expect("the worker is running");
     let finished = tokio::time::timeout(Duration::from_secs(20), running).await;
@@ -126,7 +122,10 @@ async fn a_queued_burst_is_delivered_in_packed_messages_each_tweet_once() {
         let _ = stopped.await;
     }));
     assert!(
-        app.eventually(60, || async { metrics.fanout_deliveries.with_label_values(&["add"]).get() >= 30 }).await,
+        eventually(Duration::from_secs(60), || async {
+            metrics.fanout_deliveries.with_label_values(&["add"]).get() >= 30
+        })
+        .await,
         "the burst was never delivered"
     );
     let mut ids = app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await;
@@ -157,23 +156,24 @@ async fn posting_is_held_back_while_deliveries_lag_past_the_bound() {
     app.feed(&reader, "").await;
     assert_eq!(post_raw(&app, &author, "the first").await.status(), StatusCode::CREATED);
     assert!(
-        app.eventually(30, || async {
-            metric(&app.metrics_text().await, "rookery_fanout_delivery_lag_seconds_count") >= 1.0
+        eventually(Duration::from_secs(30), || async {
+            app.metrics().await.value("rookery_fanout_delivery_lag_seconds_count") >= 1.0
         })
         .await,
         "the first tweet was never delivered"
     );
-    let refused = app
-        .eventually(10, || async {
-            post_raw(&app, &author, "held back").await.status() == StatusCode::SERVICE_UNAVAILABLE
-        })
-        .await;
+    let refused = eventually(Duration::from_secs(10), || async {
+        post_raw(&app, &author, "held back").await.status() == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
     assert!(refused, "posting went on while the published lag was past the bound");
     // The published lag expires when nothing is delivered any more; posting resumes.
     assert!(
-        app.eventually(30, || async { post_raw(&app, &author, "later on").await.status() == StatusCode::CREATED })
-            .await,
+        eventually(Duration::from_secs(30), || async {
+            post_raw(&app, &author, "later on").await.status() == StatusCode::CREATED
+        })
+        .await,
         "posting never resumed"
     );
-    assert!(metric(&app.metrics_text().await, "rookery_tweets_refused_total") >= 1.0);
+    assert!(app.metrics().await.value("rookery_tweets_refused_total") >= 1.0);
 }

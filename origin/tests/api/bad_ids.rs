@@ -4,10 +4,9 @@
 //! well-formed id nobody has, an empty answer), never a 500; extreme but valid times behave as times.
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{spawn_app, Account, TestApp};
 use rookery_shared::pagination::Cursor;
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, Account, TestApp};
 
 /// Path segments that are no id this API ever hands out.
 const BAD_SEGMENTS: &[&str] = &[

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use rookery_origin::testing::{spawn_app, spawn_app_with, Account, TestApp};
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{spawn_app, spawn_app_with, Account, TestApp},
+    images::PNG,
     raw_http::{exchange, BodyPlan},
-    social_helpers::PNG,
 };
 
 const TOO_LARGE: &str = "Request body is too large.";

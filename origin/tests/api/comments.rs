@@ -1,7 +1,6 @@
 use reqwest::StatusCode;
+use rookery_origin::testing::spawn_app;
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn comment_lifecycle_and_counts_everywhere() {

@@ -13,8 +13,7 @@ use std::{
 };
 
 use reqwest::StatusCode;
-
-use crate::helpers::spawn_app;
+use rookery_origin::testing::spawn_app;
 
 /// Longest a Chromium run may take before it is killed.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(120);

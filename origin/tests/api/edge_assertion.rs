@@ -3,6 +3,7 @@
 //! key still listed keep working.
 
 use reqwest::StatusCode;
+use rookery_origin::testing::{spawn_app_with, Account, TestApp};
 use rookery_shared::{
     edge_assertion::{body_digest, EdgeAssertion, Target, HEADER},
     ids::{SessionId, UserId},
@@ -10,8 +11,6 @@ use rookery_shared::{
     token,
 };
 use serde_json::json;
-
-use crate::helpers::{spawn_app_with, Account, TestApp};
 
 const OLD_TOKEN_KEY: &str = "t1:the-old-token-secret-the-old-token-secret";
 const NEW_TOKEN_KEY: &str = "t2:the-new-token-secret-the-new-token-secret";

@@ -1,9 +1,8 @@
 //! Client mistakes get the contract's envelopes, never a 500 or a plain-text body.
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::spawn_app;
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn malformed_json_is_400_envelope() {

@@ -1,7 +1,6 @@
 use reqwest::StatusCode;
+use rookery_origin::testing::spawn_app;
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn follow_returns_the_followee_and_rejects_repeats_self_and_unknown() {

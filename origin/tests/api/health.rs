@@ -1,6 +1,5 @@
 use reqwest::StatusCode;
-
-use crate::helpers::{spawn_app, spawn_app_with};
+use rookery_origin::testing::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers() {

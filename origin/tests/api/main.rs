@@ -1,5 +1,5 @@
 //! Integration tests of the origin against real MySQL, Redis and RabbitMQ. Each test spawns its own
-//! origin with its own database, Redis prefix and queue names (see `helpers::spawn_app`).
+//! origin with its own database, Redis prefix and queue names (see `rookery_origin::testing::spawn_app`, the test kit behind the `testing` feature).
 
 mod accounts;
 mod attacks;
@@ -13,7 +13,7 @@ mod errors;
 mod fanout;
 mod friendships;
 mod health;
-mod helpers;
+mod images;
 mod likes;
 mod media;
 mod newsfeed;
@@ -25,7 +25,6 @@ mod ops;
 mod profiles;
 mod ratelimit;
 mod raw_http;
-mod social_helpers;
 mod startup;
 mod switches;
 mod tricky_text;

@@ -4,17 +4,17 @@ use std::time::{Duration, Instant};
 
 use image::{codecs::gif::GifDecoder, AnimationDecoder, GenericImageView, ImageFormat};
 use reqwest::{multipart, Method, StatusCode};
-use rookery_origin::media::service::{NOT_AN_IMAGE, TOO_MANY_PIXELS};
+use rookery_origin::{
+    media::service::{NOT_AN_IMAGE, TOO_MANY_PIXELS},
+    testing::{file_part, spawn_app, spawn_app_with, Account, TestApp},
+};
 use serde_json::{json, Value};
 
 use self::fixtures::{
     animated_gif, contains, decode, encode, graphic, jpeg_markers, jpeg_with_gps_exif, photo, png_claiming,
     CAMERA_SERIAL, LATITUDE,
 };
-use crate::{
-    helpers::{spawn_app, spawn_app_with, Account, TestApp},
-    social_helpers::{file_part, jpeg, GIF, PNG, WEBP},
-};
+use crate::images::{jpeg, GIF, PNG, WEBP};
 
 #[tokio::test]
 async fn a_tweet_with_four_kinds_of_photo_in_order() {

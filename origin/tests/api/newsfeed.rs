@@ -1,9 +1,8 @@
-use std::collections::HashSet;
+use std::{collections::HashSet, time::Duration};
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{eventually, spawn_app, spawn_app_with, Account, TestApp};
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, spawn_app_with, Account, TestApp};
 
 fn ids(page: &Value) -> Vec<u64> {
     page["results"].as_array().expect("results").iter().map(|i| i["id"].as_u64().expect("id")).collect()
@@ -66,7 +65,8 @@ async fn followers_receive_tweets_through_the_fanout() {
     }
     let id = app.post_tweet(&author, "news for my followers").await["id"].as_u64().expect("id");
     for f in &followers {
-        let delivered = app.eventually(10, || async { ids(&app.feed(f, "").await).contains(&id) }).await;
+        let delivered =
+            eventually(Duration::from_secs(10), || async { ids(&app.feed(f, "").await).contains(&id) }).await;
         assert!(delivered, "{} never got the tweet", f.username);
     }
     // And it was pushed, not rebuilt: the follower's Redis timeline holds it.
@@ -108,21 +108,19 @@ async fn deleted_tweets_leave_every_feed() {
     app.follow(&reader, &author).await;
     app.feed(&reader, "").await;
     let id = app.post_tweet(&author, "a regrettable tweet").await["id"].as_u64().expect("id");
-    assert!(app.eventually(10, || async { feed_ids(&app, &reader).await.contains(&id) }).await);
+    assert!(eventually(Duration::from_secs(10), || async { feed_ids(&app, &reader).await.contains(&id) }).await);
     let (status, _) = app.request(Method::DELETE, &format!("/api/tweets/{id}/"), Some(&author.token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!feed_ids(&app, &reader).await.contains(&id), "gone from the page at once");
     assert!(!feed_ids(&app, &author).await.contains(&id));
     // And the fanout takes it out of the follower's Redis timeline.
     let key = format!("{}tl:h:{{{}}}", app.config.redis.prefix, reader.id);
-    let retracted = app
-        .eventually(10, || async {
-            let mut conn = redis(&app).await;
-            let score: Option<f64> =
-                redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
-            score.is_none()
-        })
-        .await;
+    let retracted = eventually(Duration::from_secs(10), || async {
+        let mut conn = redis(&app).await;
+        let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(id).query_async(&mut conn).await.expect("zscore");
+        score.is_none()
+    })
+    .await;
     assert!(retracted);
 }
 
@@ -142,7 +140,7 @@ async fn feed_pages_through_45_items_with_every_parameter() {
     }
     let newest_first: Vec<u64> = posted.iter().rev().map(|t| t["id"].as_u64().expect("id")).collect();
     assert!(
-        app.eventually(10, || async { feed_ids(&app, &reader).await == newest_first }).await,
+        eventually(Duration::from_secs(10), || async { feed_ids(&app, &reader).await == newest_first }).await,
         "every item once, newest first"
     );
 
@@ -191,7 +189,7 @@ async fn feeds_are_identical_after_redis_is_flushed() {
         let author = if i % 2 == 0 { &reader } else { &writer };
         app.post_tweet(author, &format!("before the flush {i}")).await;
     }
-    assert!(app.eventually(10, || async { feed_ids(&app, &reader).await.len() == 30 }).await);
+    assert!(eventually(Duration::from_secs(10), || async { feed_ids(&app, &reader).await.len() == 30 }).await);
     let before = feed_ids(&app, &reader).await;
     assert_eq!(before.len(), 30);
     flush_redis(&app).await;

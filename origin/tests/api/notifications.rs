@@ -1,14 +1,18 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use rookery_origin::{events::Event, ids::IdGenerator, notifications::verb::Verb, outbox};
+use rookery_origin::{
+    events::Event,
+    ids::IdGenerator,
+    notifications::verb::Verb,
+    outbox,
+    testing::{eventually, spawn_app},
+};
 use rookery_shared::{
     ids::{NotificationId, UserId},
     notifications::TargetType,
 };
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn who_is_told_about_what() {
@@ -65,9 +69,10 @@ async fn who_is_told_about_what() {
     app.unlike(&bob, "tweet", tweet_id).await;
     app.like(&bob, "tweet", tweet_id).await;
     app.like(&bob, "tweet", tweet_id).await;
-    let refreshed = app
-        .eventually(20, || async { app.notifications(&alice, "").await["results"][0]["verb"] == "liked your tweet" })
-        .await;
+    let refreshed = eventually(Duration::from_secs(20), || async {
+        app.notifications(&alice, "").await["results"][0]["verb"] == "liked your tweet"
+    })
+    .await;
     assert!(refreshed, "the like's notification moved to the top");
     app.settle_notifications(&alice, 4).await;
 }
@@ -194,8 +199,10 @@ async fn a_redelivered_request_creates_one_notification() {
         tx.commit().await.expect("committed");
     }
     app.settle_notifications(&alice, 1).await;
-    let drained =
-        app.eventually(10, || async { matches!(outbox::store::backlog(&db, u64::MAX).await, Ok((0, _))) }).await;
+    let drained = eventually(Duration::from_secs(10), || async {
+        matches!(outbox::store::backlog(&db, u64::MAX).await, Ok((0, _)))
+    })
+    .await;
     assert!(drained, "the outbox is relayed");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.notifications(&alice, "").await["count"], 1);

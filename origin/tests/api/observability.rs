@@ -12,24 +12,16 @@ use std::{
 };
 
 use reqwest::StatusCode;
-use rookery_origin::{testing, Config};
+use rookery_origin::{
+    testing::{self, eventually, spawn_app},
+    Config,
+};
 use rookery_shared::{
     edge_assertion::{self, EdgeAssertion},
     ids::{SessionId, UserId},
     keys::KeyRing,
 };
 use serde_json::{json, Value};
-
-use crate::helpers::{spawn_app, TestApp};
-
-async fn metrics(app: &TestApp) -> String {
-    app.metrics_text().await
-}
-
-/// The value of one series in a `/metrics` text, `None` when it has not been recorded.
-fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
-}
 
 #[tokio::test]
 async fn metrics_show_latency_by_status_cache_hits_and_fanout_lag() {
@@ -39,12 +31,14 @@ async fn metrics_show_latency_by_status_cache_hits_and_fanout_lag() {
     app.follow(&reader, &author).await;
     app.feed(&reader, "").await;
     let tweet = app.post_tweet(&author, "count me").await["id"].as_u64().expect("id");
-    let arrived = app.eventually(30, || async { app.feed(&reader, "").await["results"][0]["id"] == tweet }).await;
+    let arrived =
+        eventually(Duration::from_secs(30), || async { app.feed(&reader, "").await["results"][0]["id"] == tweet })
+            .await;
     assert!(arrived, "the tweet never reached the feed");
     app.feed(&reader, "").await;
 
-    let text = metrics(&app).await;
-    let series = |name: &str| value(&text, name).unwrap_or(0.0);
+    let metrics = app.metrics().await;
+    let series = |name: &str| metrics.value(name);
     let duration = r#"rookery_http_request_duration_seconds_count{method="POST",route="/api/tweets",status="201"}"#;
     assert_eq!(series(duration), 1.0);
     for cache in ["tweet", "user", "session"] {
@@ -59,7 +53,7 @@ async fn metrics_show_latency_by_status_cache_hits_and_fanout_lag() {
     assert!(series("rookery_fanout_delivery_lag_seconds_sum") < 30.0);
     let deliver = format!(r#"rookery_queue_depth{{queue="{}.fanout.deliver"}}"#, app.config.amqp.prefix);
     assert!(
-        app.eventually(10, || async { value(&metrics(&app).await, &deliver) == Some(0.0) }).await,
+        eventually(Duration::from_secs(10), || async { app.metrics().await.get(&deliver) == Some(0.0) }).await,
         "{deliver} never sampled"
     );
 }

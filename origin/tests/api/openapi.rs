@@ -3,10 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use reqwest::{header, StatusCode};
-use rookery_origin::{openapi::contract_path, startup};
+use rookery_origin::{
+    openapi::contract_path,
+    startup,
+    testing::{spawn_app, TestApp},
+};
 use serde_json::Value;
-
-use crate::helpers::{spawn_app, TestApp};
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 

@@ -3,9 +3,8 @@
 use rookery_origin::{
     newsfeed::timeline::{self, Kind, Read, Window},
     ops::{feeds, seed},
+    testing::spawn_app,
 };
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn seed_builds_a_consistent_skewed_graph_and_working_tokens() {

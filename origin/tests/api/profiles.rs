@@ -1,10 +1,8 @@
 use reqwest::{multipart, Method, StatusCode};
+use rookery_origin::testing::{file_part, spawn_app, Account, TestApp};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{spawn_app, Account, TestApp},
-    social_helpers::{file_part, GIF, PNG},
-};
+use crate::images::{GIF, PNG};
 
 async fn my_profile(app: &TestApp, user: &Account) -> Value {
     let (status, body) = app.get("/api/profiles/me/", Some(&user.token)).await;

@@ -3,37 +3,14 @@
 
 use std::time::Duration;
 
-use reqwest::{header::HeaderMap, Method, StatusCode};
+use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{self, spawn_app_with, Reply, TestApp};
 use rookery_shared::edge_assertion::{self, EdgeAssertion};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
+/// A request to the origin, with its headers in the reply.
 async fn send(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-    let mut request = app.client.request(method, format!("{}{path}", app.address));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the origin answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = serde_json::from_str(&response.text().await.expect("a body")).unwrap_or(Value::Null);
-    Reply { status, headers, body }
+    testing::send(&app.client, &app.address, method, path, token, body).await
 }
 
 async fn limited_app() -> TestApp {

@@ -153,10 +153,3 @@ pub async fn get_raw(port: u16, target: &str) -> RawReply {
     let head = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     exchange(port, &head, BodyPlan::None, Duration::from_secs(10)).await
 }
-
-impl crate::helpers::TestApp {
-    /// The port the origin listens on.
-    pub fn port(&self) -> u16 {
-        self.address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
-    }
-}

@@ -11,20 +11,14 @@ use rookery_origin::{
         service::{in_rollout, CACHE_TTL},
         Switches,
     },
+    testing::{eventually, spawn_app, spawn_app_with, Account, TestApp},
 };
 use rookery_shared::ids::UserId;
 
-use crate::helpers::{spawn_app, spawn_app_with, Account, TestApp};
-
-/// The value of one `/metrics` series, 0 when it has not been recorded yet.
-async fn metric(app: &TestApp, series: &str) -> f64 {
-    let text = app.metrics_text().await;
-    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
-}
-
 async fn planned(app: &TestApp) -> (f64, f64) {
-    let pushed = metric(app, r#"rookery_fanout_plans_total{outcome="pushed"}"#).await;
-    let pulled = metric(app, r#"rookery_fanout_plans_total{outcome="pulled"}"#).await;
+    let metrics = app.metrics().await;
+    let pushed = metrics.value(r#"rookery_fanout_plans_total{outcome="pushed"}"#);
+    let pulled = metrics.value(r#"rookery_fanout_plans_total{outcome="pulled"}"#);
     (pushed, pulled)
 }
 
@@ -58,12 +52,16 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
     // Off: pushed to every follower like any author.
     let first = app.post_tweet(&star, "pushed while the switch is off").await["id"].as_u64().expect("id");
     assert!(
-        app.eventually(30, || async { planned(&app).await == (1.0, 0.0) }).await,
+        eventually(Duration::from_secs(30), || async { planned(&app).await == (1.0, 0.0) }).await,
         "planned as pushed: {:?}",
         planned(&app).await
     );
     for fan in &fans {
-        assert!(app.eventually(30, || pushed_to(&app, fan, first)).await, "not pushed to {}", fan.username);
+        assert!(
+            eventually(Duration::from_secs(30), || pushed_to(&app, fan, first)).await,
+            "not pushed to {}",
+            fan.username
+        );
         assert_eq!(feed_ids(&app.feed(fan, "").await), vec![first], "shown once, though both pushed and merged");
     }
 
@@ -72,7 +70,7 @@ async fn fanout_hybrid_decides_whether_high_follower_authors_are_pushed_or_pulle
     tokio::time::sleep(CACHE_TTL + Duration::from_millis(300)).await;
     let second = app.post_tweet(&star, "pulled once the switch is on").await["id"].as_u64().expect("id");
     assert!(
-        app.eventually(30, || async { planned(&app).await == (1.0, 1.0) }).await,
+        eventually(Duration::from_secs(30), || async { planned(&app).await == (1.0, 1.0) }).await,
         "planned as pulled: {:?}",
         planned(&app).await
     );
@@ -106,7 +104,7 @@ async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
     let inside = stars.iter().filter(|star| in_rollout("fanout_hybrid", star.id, 50)).count();
     let expected = ((stars.len() - inside) as f64, inside as f64);
     assert!(
-        app.eventually(30, || async { planned(&app).await == expected }).await,
+        eventually(Duration::from_secs(30), || async { planned(&app).await == expected }).await,
         "{:?} planned, {expected:?} expected",
         planned(&app).await
     );
@@ -114,7 +112,7 @@ async fn a_partial_rollout_pulls_exactly_the_authors_inside_it() {
         let pulled = in_rollout("fanout_hybrid", star.id, 50);
         if !pulled {
             assert!(
-                app.eventually(30, || pushed_to(&app, &fans[0], *tweet)).await,
+                eventually(Duration::from_secs(30), || pushed_to(&app, &fans[0], *tweet)).await,
                 "{} was outside the rollout",
                 star.username
             );

@@ -3,9 +3,8 @@
 //! where the contract forbids it (usernames); lengths count characters, not bytes.
 
 use reqwest::StatusCode;
+use rookery_origin::testing::spawn_app;
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 /// Each at least 6 characters, none with leading or trailing whitespace.
 const TRICKY: &[&str] = &[

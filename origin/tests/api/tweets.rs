@@ -1,9 +1,8 @@
 use std::collections::HashSet;
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::spawn_app;
 use serde_json::json;
-
-use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn create_returns_the_contract_shape() {

@@ -23,12 +23,12 @@ use tokio::{
     sync::Mutex,
 };
 
-use rookery_origin::fanout::topology::{self, Names};
-
-use crate::{
-    helpers::{spawn_app_with, TestApp},
-    services,
+use rookery_origin::{
+    fanout::topology::{self, Names},
+    testing::{eventually, spawn_app_with, TestApp},
 };
+
+use crate::services;
 
 const CLIENTS: usize = 16;
 const WRITES_PER_CLIENT: usize = 150;
@@ -214,12 +214,10 @@ async fn assert_no_open_transaction(db: &mut MySqlConnection, app: &TestApp) {
     let query = "SELECT COUNT(*) FROM information_schema.innodb_trx t \
                  JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
                  WHERE p.DB = ? AND p.ID <> CONNECTION_ID()";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut settled = false;
-    while !settled && Instant::now() < deadline {
-        settled = sqlx::query_scalar::<_, i64>(query).bind(name).fetch_one(&mut *db).await.expect("innodb_trx") == 0;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let settled = eventually(Duration::from_secs(10), async || {
+        sqlx::query_scalar::<_, i64>(query).bind(name).fetch_one(&mut *db).await.expect("innodb_trx") == 0
+    })
+    .await;
     let open: Vec<(i64, String, Option<String>)> = sqlx::query_as(
         "SELECT CAST(t.trx_mysql_thread_id AS SIGNED), t.trx_state, t.trx_query FROM information_schema.innodb_trx t \
          JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p.DB = ? AND p.ID <> CONNECTION_ID()",
@@ -275,15 +273,13 @@ async fn assert_fanout_clean(app: &TestApp, db: &mut MySqlConnection) {
         .await
         .expect("RabbitMQ");
     let channel = connection.create_channel().await.expect("a channel");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut drained = false;
-    while !drained && Instant::now() < deadline {
+    let drained = eventually(Duration::from_secs(60), async || {
         let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *db).await.expect("a count");
         let plan = topology::ready_messages(&channel, &names.plan).await.expect("the plan queue");
         let deliver = topology::ready_messages(&channel, &names.deliver).await.expect("the deliver queue");
-        drained = outbox == 0 && plan == 0 && deliver == 0;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        outbox == 0 && plan == 0 && deliver == 0
+    })
+    .await;
     assert!(drained, "the outbox or the fanout queues did not drain");
     let dead = topology::ready_messages(&channel, &names.dead).await.expect("the dead-letter queue");
     assert_eq!(dead, 0, "messages were dead-lettered");

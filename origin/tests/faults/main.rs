@@ -6,9 +6,6 @@
 //! test fails. Each prints its figures (run with `--nocapture`); `docs/reliability.md` records one run.
 
 mod hangups;
-#[allow(dead_code, reason = "the API tests' client; this suite uses part of it")]
-#[path = "../api/helpers.rs"]
-mod helpers;
 mod load;
 mod mysql;
 mod origin_killed;

@@ -5,13 +5,11 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use rookery_origin::testing::{eventually, spawn_app};
 use rookery_shared::error::messages;
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::spawn_app,
-    services::{self, Service, Stopped},
-};
+use crate::services::{self, Service, Stopped};
 
 /// The pool waits 3 s for a connection; an answer may take a little longer than that.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
@@ -30,7 +28,10 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
         app.post("/api/comments/", Some(&fan.token), json!({"tweet_id": first, "content": "nice"})).await;
     assert_eq!(status, StatusCode::CREATED, "{comment}");
     assert!(
-        app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [first] }).await
+        eventually(Duration::from_secs(30), || async {
+            app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [first]
+        })
+        .await
     );
 
     let outage = Stopped::stop(Service::MariaDb).await;
@@ -82,12 +83,11 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
     outage.start().await;
     let back = Instant::now();
     println!("mysql down: the server was stopped for {:.1?}", back - down_at);
-    let recovered = app
-        .eventually(60, || async {
-            app.post("/api/tweets/", Some(&author.token), json!({"content": "after the outage"})).await.0
-                == StatusCode::CREATED
-        })
-        .await;
+    let recovered = eventually(Duration::from_secs(60), || async {
+        app.post("/api/tweets/", Some(&author.token), json!({"content": "after the outage"})).await.0
+            == StatusCode::CREATED
+    })
+    .await;
     assert!(recovered, "the origin did not serve writes again without a restart");
     println!("mysql down: writes accepted again {:.1?} after the server answered", back.elapsed());
 
@@ -105,8 +105,10 @@ async fn writes_get_503_while_mysql_is_down_and_the_origin_recovers_by_itself() 
         app.post("/api/accounts/login/", None, json!({"username": "during_cyd", "password": "correct horse"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the signup during the outage left an account");
     assert!(
-        app.eventually(30, || async { app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [after, first] })
-            .await,
+        eventually(Duration::from_secs(30), || async {
+            app.collect_ids("/api/newsfeeds/", Some(&fan.token)).await == [after, first]
+        })
+        .await,
         "the fan's feed after recovery"
     );
 }

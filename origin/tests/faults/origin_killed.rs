@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use futures::{stream, StreamExt};
 use lapin::{Connection, ConnectionProperties};
+use reqwest::Method;
 use rookery_origin::{
     cache::Redis,
     fanout::topology::{self, Names},
     ids::{now_micros, IdGenerator},
     newsfeed::timeline::{self, Kind},
-    testing, Config,
+    testing::{self, eventually, Metrics},
+    Config,
 };
 use rookery_shared::ids::{TweetId, UserId};
 use serde_json::{json, Value};
@@ -74,14 +76,9 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
     let restarted_at = Instant::now();
     let origin = OriginProcess::start(&config, &log).await;
     let client = Client { http: client.http, base: origin.address.clone(), admin: origin.admin_address.clone() };
-    let mut complete = false;
-    while restarted_at.elapsed() < Duration::from_secs(120) {
-        if holders(&redis, &followers, tweet).await == followers.len() {
-            complete = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let complete =
+        eventually(Duration::from_secs(120), || async { holders(&redis, &followers, tweet).await == followers.len() })
+            .await;
     assert!(
         complete,
         "only {} of {} timelines got the tweet after the restart",
@@ -153,19 +150,17 @@ async fn assert_drained(config: &Config, db: &MySqlPool) {
     let connection = Connection::connect(&config.amqp.url, ConnectionProperties::default()).await.expect("RabbitMQ");
     let channel = connection.create_channel().await.expect("a channel");
     let names = Names::new(&config.amqp.prefix);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(db).await.expect("the outbox");
-        let mut queued = 0;
+    let (mut outbox, mut queued) = (0_i64, 0);
+    let drained = eventually(Duration::from_secs(30), async || {
+        outbox = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(db).await.expect("the outbox");
+        queued = 0;
         for queue in [&names.plan, &names.deliver, &names.dead] {
             queued += topology::ready_messages(&channel, queue).await.expect("a queue depth");
         }
-        if outbox == 0 && queued == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not drained: {outbox} outbox rows, {queued} queued messages");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        outbox == 0 && queued == 0
+    })
+    .await;
+    assert!(drained, "not drained: {outbox} outbox rows, {queued} queued messages");
     let _ = connection.close(200, "checked").await;
 }
 
@@ -179,32 +174,24 @@ struct Client {
 impl Client {
     /// Sends a request that must succeed and returns its JSON body.
     async fn send(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the origin answers");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
+        let method = Method::from_bytes(method.as_bytes()).expect("a method");
+        let reply = testing::send(&self.http, &self.base, method, path, Some(token), body).await;
+        assert!(reply.status.is_success(), "{path}: {} {}", reply.status, reply.body);
+        reply.body
     }
 
     /// (user id, token) of a new account.
     async fn signup(&self, username: &str) -> (u64, String) {
         let body =
             json!({"username": username, "email": format!("{username}@example.com"), "password": "correct horse"});
-        let response =
-            self.http.post(format!("{}/api/accounts/signup/", self.base)).json(&body).send().await.expect("signup");
-        let body: Value = response.json().await.expect("a signup body");
-        (body["user"]["id"].as_u64().expect("an id"), body["token"].as_str().expect("a token").to_owned())
+        let reply =
+            testing::send(&self.http, &self.base, Method::POST, "/api/accounts/signup/", None, Some(body)).await;
+        (reply.body["user"]["id"].as_u64().expect("an id"), reply.body["token"].as_str().expect("a token").to_owned())
     }
 
+    /// The value of one series of the origin's `/metrics`, 0 when it has not been recorded yet.
     async fn metric(&self, series: &str) -> f64 {
-        let text =
-            self.http.get(format!("{}/metrics", self.admin)).send().await.expect("metrics").text().await.expect("text");
-        text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
+        Metrics::parse(&testing::scrape(&self.http, &self.admin).await).value(series)
     }
 }
 

@@ -8,7 +8,10 @@ use std::{
     time::Duration,
 };
 
-use rookery_origin::{testing, Config};
+use rookery_origin::{
+    testing::{self, eventually},
+    Config,
+};
 
 pub struct OriginProcess {
     child: Child,
@@ -38,14 +41,13 @@ impl OriginProcess {
             admin_address: format!("http://{}", config.http.admin_listen),
         };
         let client = reqwest::Client::new();
-        for _ in 0..600 {
+        let ready = eventually(Duration::from_secs(60), || async {
             let ready = client.get(format!("{}/readyz", process.admin_address)).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return process;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the origin was not ready within a minute; see {}", log.display());
+            ready.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "the origin was not ready within a minute; see {}", log.display());
+        process
     }
 
     /// SIGKILL: no shutdown, no draining, nothing acknowledged that was not already.

@@ -4,11 +4,11 @@
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use reqwest::StatusCode;
+use rookery_origin::testing::{eventually, spawn_app, Account, TestApp};
 use serde_json::json;
 use tokio::time::{sleep, Instant};
 
 use crate::{
-    helpers::{spawn_app, Account},
     load::{between, summary, Load},
     services::{self, Service, Stopped},
 };
@@ -90,16 +90,15 @@ async fn every_post_accepted_while_rabbitmq_is_down_reaches_every_follower_once(
     let accepted: Vec<u64> = posts.iter().map(|p| p.body["id"].as_u64().expect("a tweet id")).collect();
     let expected: BTreeSet<u64> = accepted.iter().copied().collect();
     assert_eq!(expected.len(), accepted.len(), "two posts got one id");
-    let recovered = app
-        .eventually(RECOVERY_LIMIT, || async {
-            for reader in &readers {
-                if feed_of(&app, reader).await.into_iter().collect::<BTreeSet<_>>() != expected {
-                    return false;
-                }
+    let recovered = eventually(Duration::from_secs(RECOVERY_LIMIT), || async {
+        for reader in &readers {
+            if feed_of(&app, reader).await.into_iter().collect::<BTreeSet<_>>() != expected {
+                return false;
             }
-            true
-        })
-        .await;
+        }
+        true
+    })
+    .await;
     assert!(recovered, "not every accepted tweet reached every follower within {RECOVERY_LIMIT} s");
     println!(
         "rabbitmq outage: {} accepted tweets in all {} feeds {:.1?} after the broker returned",
@@ -117,6 +116,6 @@ async fn every_post_accepted_while_rabbitmq_is_down_reaches_every_follower_once(
 }
 
 /// Every tweet id of `reader`'s newsfeed, page by page.
-async fn feed_of(app: &crate::helpers::TestApp, reader: &Account) -> Vec<u64> {
+async fn feed_of(app: &TestApp, reader: &Account) -> Vec<u64> {
     app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await
 }

@@ -8,13 +8,13 @@ use redis::AsyncCommands;
 use rookery_origin::{
     cache::Redis,
     newsfeed::timeline::{self, Kind},
+    testing::{eventually, spawn_app},
 };
 use rookery_shared::ids::UserId;
 use serde_json::Value;
 use tokio::time::{sleep, Instant};
 
 use crate::{
-    helpers::spawn_app,
     load::{between, summary, Load},
     services::{self, Service, Stopped},
 };
@@ -46,16 +46,15 @@ async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_ide
         }
     }
     posted.reverse();
-    let before = app
-        .eventually(30, || async {
-            for reader in &readers {
-                if app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await != posted {
-                    return false;
-                }
+    let before = eventually(Duration::from_secs(30), || async {
+        for reader in &readers {
+            if app.collect_ids("/api/newsfeeds/", Some(&reader.token)).await != posted {
+                return false;
             }
-            true
-        })
-        .await;
+        }
+        true
+    })
+    .await;
     assert!(before, "the feeds never held every tweet");
     let mut timelines = BTreeMap::new();
     for reader in &readers {
@@ -112,8 +111,10 @@ async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_ide
         assert_eq!(feed, expected, "{}'s feed after the restart", reader.username);
         let mut want = timelines[&reader.id].clone();
         want.insert(0, during.to_string());
-        let rebuilt =
-            app.eventually(10, || async { home_timeline(&redis, reader.id).await.as_ref() == Some(&want) }).await;
+        let rebuilt = eventually(Duration::from_secs(10), || async {
+            home_timeline(&redis, reader.id).await.as_ref() == Some(&want)
+        })
+        .await;
         assert!(
             rebuilt,
             "{}'s timeline was not rebuilt as before: {:?}",

@@ -20,11 +20,14 @@ async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
 
     let tweet = f.tweet(author).await;
     assert!(
-        eventually(|| async { f.home_has(ann, tweet).await && f.home_has(bob, tweet).await }).await,
+        eventually(PATIENCE, || async { f.home_has(ann, tweet).await && f.home_has(bob, tweet).await }).await,
         "the tweet never reached ann and bob"
     );
     assert!(
-        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await
+        eventually(PATIENCE, || async {
+            f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0
+        })
+        .await
     );
     assert_eq!(f.metric(r#"rookery_fanout_deliveries_total{action="add"}"#).await, 3.0);
     assert_eq!(f.metric(r#"rookery_events_published_total{topic="tweet.created"}"#).await, 1.0);
@@ -36,7 +39,7 @@ async fn events_in_the_outbox_reach_the_followers_existing_home_timelines() {
 
     f.delete_tweet(author, tweet).await;
     assert!(
-        eventually(|| async { !f.home_has(ann, tweet).await && !f.home_has(bob, tweet).await }).await,
+        eventually(PATIENCE, || async { !f.home_has(ann, tweet).await && !f.home_has(bob, tweet).await }).await,
         "the tweet was never retracted"
     );
     assert_eq!(f.home(ann).await, Some(["0".to_owned()].into()));
@@ -74,7 +77,10 @@ async fn a_delivery_batch_applied_twice_leaves_the_tweet_once() {
     publish(&channel, &f.names.deliver, &batch).await;
 
     assert!(
-        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0 }).await,
+        eventually(PATIENCE, || async {
+            f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 2.0
+        })
+        .await,
         "both copies applied"
     );
     let expected: BTreeSet<String> = ["0".to_owned(), tweet.0.to_string()].into();
@@ -101,8 +107,10 @@ async fn poison_messages_land_in_the_dead_letter_queue() {
     publish(&channel, &f.names.deliver, br#"{"tweet_id": "nope"}"#).await;
 
     assert!(
-        eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 2 })
-            .await,
+        eventually(PATIENCE, || async {
+            topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 2
+        })
+        .await,
         "both poison messages dead-lettered"
     );
     let dead: BTreeSet<Vec<u8>> = drain_queue(&channel, &f.names.dead).await.into_iter().collect();
@@ -139,9 +147,10 @@ async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
     .expect("json");
     publish(&channel, &f.names.deliver, &batch).await;
 
-    let dead_lettered =
-        eventually(|| async { topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 1 })
-            .await;
+    let dead_lettered = eventually(PATIENCE, || async {
+        topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue") == 1
+    })
+    .await;
     assert!(dead_lettered, "the failing batch was never dead-lettered");
     assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![batch]);
     let redeliveries = f.metric(&format!(r#"rookery_redeliveries_total{{queue="{}"}}"#, f.names.deliver)).await;
@@ -180,22 +189,25 @@ async fn replayed_dead_letters_go_back_to_the_queue_they_died_in() {
     assert!(confirm.await.expect("a confirm").is_ack());
     let config = &f.app.config;
     assert!(
-        eventually(|| async { dead_letters::count(config).await.expect("a count") == 2 }).await,
+        eventually(PATIENCE, || async { dead_letters::count(config).await.expect("a count") == 2 }).await,
         "two dead letters"
     );
     assert!(!f.home_has(ann, tweet).await);
 
     let outcome = dead_letters::replay(config).await.expect("a replay");
     assert_eq!(outcome, dead_letters::Replayed { replayed: 2, kept: 0 });
-    assert!(eventually(|| async { f.home_has(ann, tweet).await }).await, "the replayed batch was not delivered");
+    assert!(
+        eventually(PATIENCE, || async { f.home_has(ann, tweet).await }).await,
+        "the replayed batch was not delivered"
+    );
     let rejected = format!(r#"rookery_dead_lettered_total{{queue="{}"}}"#, f.names.deliver);
     assert!(
-        eventually(|| async { f.metric(&rejected).await == 2.0 }).await,
+        eventually(PATIENCE, || async { f.metric(&rejected).await == 2.0 }).await,
         "the poison message was not handled again"
     );
     // The handler counts the rejection before the broker has moved the message.
     assert!(
-        eventually(|| async { dead_letters::count(config).await.expect("a count") == 1 }).await,
+        eventually(PATIENCE, || async { dead_letters::count(config).await.expect("a count") == 1 }).await,
         "the poison message is dead again"
     );
     assert_eq!(drain_queue(&channel, &f.names.dead).await, vec![b"{broken".to_vec()]);
@@ -215,7 +227,8 @@ async fn authors_above_the_threshold_are_not_pushed_but_their_deletions_are() {
 
     let tweet = f.tweet(star).await;
     assert!(
-        eventually(|| async { f.metric(r#"rookery_fanout_plans_total{outcome="pulled"}"#).await == 1.0 }).await,
+        eventually(PATIENCE, || async { f.metric(r#"rookery_fanout_plans_total{outcome="pulled"}"#).await == 1.0 })
+            .await,
         "the event was never planned"
     );
     for fan in fans {
@@ -227,7 +240,10 @@ async fn authors_above_the_threshold_are_not_pushed_but_their_deletions_are() {
     let mut conn = f.redis.conn().await.expect("Redis");
     let _: () = conn.zadd(timeline::key(&f.redis, Kind::Home, fans[1]), tweet.0, tweet.0).await.expect("ZADD");
     f.delete_tweet(star, tweet).await;
-    assert!(eventually(|| async { !f.home_has(fans[1], tweet).await }).await, "the deletion did not reach the fan");
+    assert!(
+        eventually(PATIENCE, || async { !f.home_has(fans[1], tweet).await }).await,
+        "the deletion did not reach the fan"
+    );
     assert_eq!(f.metric(r#"rookery_fanout_deliveries_total{action="remove"}"#).await, 3.0);
     f.assert_drained().await;
 }

@@ -37,13 +37,13 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
     // One tweet through first: the origin is connected and consuming.
     let first = f.tweet(author).await;
     assert!(
-        eventually(|| async { f.home_has(fans[0], first).await && f.home_has(fans[1], first).await }).await,
+        eventually(PATIENCE, || async { f.home_has(fans[0], first).await && f.home_has(fans[1], first).await }).await,
         "not delivering before the outage"
     );
 
     let stopped = BrokerStopped::stop();
     assert!(
-        eventually(|| async { f.app.admin_get("/readyz").await.1["rabbitmq"] == "down" }).await,
+        eventually(PATIENCE, || async { f.app.admin_get("/readyz").await.1["rabbitmq"] == "down" }).await,
         "the origin never noticed the broker stopped"
     );
     let mut tweets = vec![first];
@@ -52,7 +52,7 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
     }
     // Nothing can leave the outbox now; the relay reports the backlog.
     assert!(
-        eventually(|| async { f.metric("rookery_outbox_backlog").await == 5.0 }).await,
+        eventually(PATIENCE, || async { f.metric("rookery_outbox_backlog").await == 5.0 }).await,
         "backlog gauge never showed the 5 rows"
     );
     assert_eq!(f.outbox_rows().await, 5);
@@ -64,7 +64,7 @@ async fn events_written_while_rabbitmq_is_down_are_delivered_once_it_returns() {
     let expected: BTreeSet<String> = tweets.iter().map(|t| t.0.to_string()).chain(["0".to_owned()]).collect();
     for fan in fans {
         assert!(
-            eventually(|| async { f.home(fan).await.as_ref() == Some(&expected) }).await,
+            eventually(PATIENCE, || async { f.home(fan).await.as_ref() == Some(&expected) }).await,
             "not every tweet arrived after the restart"
         );
     }
@@ -85,8 +85,10 @@ async fn origin_worker_runs_the_fanout_alone_and_stops_cleanly() {
     // Relayed by the server, but nobody plans it yet.
     let channel = amqp_channel(&f.app.config).await;
     assert!(
-        eventually(|| async { topology::ready_messages(&channel, &f.names.plan).await.expect("the plan queue") == 1 })
-            .await
+        eventually(PATIENCE, || async {
+            topology::ready_messages(&channel, &f.names.plan).await.expect("the plan queue") == 1
+        })
+        .await
     );
     assert!(!f.home_has(ann, tweet).await);
 
@@ -96,7 +98,7 @@ async fn origin_worker_runs_the_fanout_alone_and_stops_cleanly() {
     let running = tokio::spawn(worker.run(async move {
         let _ = stopped.await;
     }));
-    assert!(eventually(|| async { f.home_has(ann, tweet).await }).await, "the worker never delivered");
+    assert!(eventually(PATIENCE, || async { f.home_has(ann, tweet).await }).await, "the worker never delivered");
     assert_eq!(metrics.fanout_plans.with_label_values(&["pushed"]).get(), 1);
 
     stop.send(()).expect("the worker is running");
@@ -115,11 +117,10 @@ async fn teardown_is_not_blocked_by_a_transaction_left_open() {
     let config = f.app.config.clone();
     let Fanout { app, .. } = f;
     let dropped = std::thread::spawn(move || drop(app));
-    let deadline = Instant::now() + PATIENCE;
-    while !dropped.is_finished() {
-        assert!(Instant::now() < deadline, "dropping the database waited on the open transaction");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(
+        eventually(PATIENCE, || async { dropped.is_finished() }).await,
+        "dropping the database waited on the open transaction"
+    );
     dropped.join().expect("the teardown did not panic");
     assert!(tx.rollback().await.is_err(), "the connection was ended");
     let server = MySqlPool::connect(&config.db.server_url().expect("a server URL")).await.expect("the server");
@@ -165,7 +166,10 @@ async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
     let channel = amqp_channel(&f.app.config).await;
     publish(&channel, &f.names.deliver, &serde_json::to_vec(&in_flight).expect("json")).await;
     assert!(
-        eventually(|| async { f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 1.0 }).await,
+        eventually(PATIENCE, || async {
+            f.metric(r#"rookery_fanout_delivery_batches_total{action="add"}"#).await == 1.0
+        })
+        .await,
         "the batch was applied"
     );
     let home = f.home(UserId(reader.id)).await.expect("the reader's home timeline");
@@ -190,7 +194,7 @@ async fn a_delivery_planned_before_an_unfollow_does_not_bring_the_tweet_back() {
     };
     publish(&channel, &f.names.deliver, &serde_json::to_vec(&delivery).expect("json")).await;
     assert!(
-        eventually(|| async { f.home_has(UserId(reader.id), next).await }).await,
+        eventually(PATIENCE, || async { f.home_has(UserId(reader.id), next).await }).await,
         "a delivery after following again"
     );
     f.assert_drained().await;

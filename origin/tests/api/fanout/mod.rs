@@ -5,11 +5,7 @@
 //! which events exist. One test stops RabbitMQ; the others hold [`BROKER`] for reading so they never run
 //! during that outage.
 
-use std::{
-    collections::BTreeSet,
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeSet, process::Command, time::Duration};
 
 use lapin::{
     options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
@@ -29,14 +25,13 @@ use rookery_origin::{
     newsfeed::timeline::{self, Kind},
     ops::dead_letters,
     outbox,
+    testing::{eventually, spawn_app_with, TestApp},
     worker::Worker,
     Config,
 };
 use rookery_shared::ids::{TweetId, UserId};
 use sqlx::MySqlPool;
 use tokio::sync::RwLock;
-
-use crate::helpers::{spawn_app_with, TestApp};
 
 mod delivery;
 mod lifecycle;
@@ -146,14 +141,13 @@ impl Fanout {
 
     /// The value of one series of the origin's `/metrics`, 0 when it has not been recorded yet.
     async fn metric(&self, series: &str) -> f64 {
-        let text = self.app.metrics_text().await;
-        metric_value(&text, series)
+        self.app.metrics().await.value(series)
     }
 
     /// Waits until the outbox is empty and the work queues hold nothing ready: the teardown check.
     async fn assert_drained(&self) {
         let channel = amqp_channel(&self.app.config).await;
-        let drained = eventually(|| async {
+        let drained = eventually(PATIENCE, || async {
             let plan = topology::ready_messages(&channel, &self.names.plan).await.expect("the plan queue");
             let deliver = topology::ready_messages(&channel, &self.names.deliver).await.expect("the deliver queue");
             self.outbox_rows().await == 0 && plan == 0 && deliver == 0
@@ -161,26 +155,6 @@ impl Fanout {
         .await;
         assert!(drained, "outbox or work queues not drained: {} outbox rows", self.outbox_rows().await);
     }
-}
-
-fn metric_value(text: &str, series: &str) -> f64 {
-    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or(0.0)
-}
-
-/// Polls `check` every 50 ms until it holds or [`PATIENCE`] runs out.
-async fn eventually<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 /// A publisher-confirm channel of the test's own, with the topology declared (so publishing cannot race

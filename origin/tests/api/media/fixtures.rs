@@ -1,16 +1,10 @@
 //! Image bytes for the upload tests, built with `image` rather than pasted in: a JPEG carrying a GPS EXIF
-//! block, images of each accepted format, broken and lying files. And the few requests those tests make.
+//! block, images of each accepted format, broken and lying files. The uploads themselves are the test kit's
+//! typed calls (`tweet_photos`, `put_avatar`, `fetch_media`).
 
 use std::io::Cursor;
 
 use image::{codecs::gif::GifEncoder, DynamicImage, Frame, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
-use reqwest::{multipart, Method, StatusCode};
-use serde_json::Value;
-
-use crate::{
-    helpers::{Account, TestApp},
-    social_helpers::file_part,
-};
 
 /// The camera serial in the EXIF block of [`jpeg_with_gps_exif`]: no stored file may contain it.
 pub const CAMERA_SERIAL: &[u8] = b"ROOKERY-CAMERA-SN-4711";
@@ -179,37 +173,4 @@ pub fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> (ImageFormat, DynamicImage) {
     let format = image::guess_format(bytes).expect("a known format");
     (format, image::load_from_memory_with_format(bytes, format).expect("decodes"))
-}
-
-impl TestApp {
-    /// `GET` a media URL the origin handed out: the content type and the bytes.
-    pub async fn fetch_media(&self, url: &str) -> (String, Vec<u8>) {
-        let response =
-            self.client.get(format!("{}{}", self.address, self.media_path(url))).send().await.expect("answer");
-        assert_eq!(response.status(), StatusCode::OK, "{url}");
-        let mime = response.headers()["content-type"].to_str().expect("ASCII").to_owned();
-        (mime, response.bytes().await.expect("bytes").to_vec())
-    }
-
-    /// Posts a tweet with these photos: the status and the body.
-    pub async fn tweet_photos(&self, author: &Account, photos: &[&[u8]]) -> (StatusCode, Value) {
-        let mut form = multipart::Form::new().text("content", "a tweet with photos");
-        for (i, bytes) in photos.iter().enumerate() {
-            form = form.part("files", file_part(bytes, &format!("{i}.img"), "application/octet-stream"));
-        }
-        self.multipart(Method::POST, "/api/tweets/", Some(&author.token), form).await
-    }
-
-    /// `PUT`s `bytes` as the user's avatar: the status and the body.
-    pub async fn put_avatar(&self, user: &Account, bytes: &[u8]) -> (StatusCode, Value) {
-        let profile_id = self.my_profile(user).await["id"].as_u64().expect("a profile id");
-        let form = multipart::Form::new().part("avatar", file_part(bytes, "avatar.img", "application/octet-stream"));
-        self.multipart(Method::PUT, &format!("/api/profiles/{profile_id}/"), Some(&user.token), form).await
-    }
-
-    pub async fn my_profile(&self, user: &Account) -> Value {
-        let (status, body) = self.get("/api/profiles/me/", Some(&user.token)).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
 }

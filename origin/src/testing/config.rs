@@ -1,5 +1,5 @@
-//! Support for tests that run real origins: a configuration with its own database, Redis key prefix and
-//! RabbitMQ names, and the clean-up that removes all three.
+//! A configuration for a test's origin with its own database, Redis key prefix and RabbitMQ names, and the
+//! clean-up that removes all three.
 
 use std::{str::FromStr, time::Duration};
 
