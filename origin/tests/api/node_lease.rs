@@ -11,7 +11,7 @@ use rookery_origin::{
     state::AppState,
 };
 
-use crate::helpers::spawn_app;
+use rookery_origin::testing::spawn_app;
 
 const TTL: Duration = Duration::from_secs(30);
 
