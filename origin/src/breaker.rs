@@ -15,10 +15,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use redis::{
-    aio::{ConnectionLike, ConnectionManager},
-    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value,
-};
+use redis::{aio::ConnectionLike, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value};
+
+use crate::cache::Backend;
 
 /// How long calls fail fast after a connection failure.
 pub const OPEN_FOR: Duration = Duration::from_secs(1);
@@ -103,7 +102,7 @@ fn is_connectivity(error: &RedisError) -> bool {
 /// The shared connection behind the breaker. Every Redis command of the origin goes through one.
 #[derive(Clone)]
 pub struct GuardedConnection {
-    pub(crate) inner: ConnectionManager,
+    pub(crate) inner: Backend,
     pub(crate) breaker: Arc<Breaker>,
 }
 

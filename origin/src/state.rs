@@ -65,7 +65,7 @@ impl AppState {
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
         let db = db::connect_and_migrate(&config).await?;
-        let redis = Redis::new(&config.redis.url, &config.redis.prefix).context("REDIS_URL is invalid")?;
+        let redis = Redis::new(&config.redis).context("REDIS_URL or REDIS_CLUSTER_URLS is invalid")?;
         let node_lease = NodeLease::acquire(db.clone(), config.db.node_id, node_lease::LEASE_TTL).await?;
         let ids = Arc::new(IdGenerator::new(node_lease.node()));
         node_lease.keep(ids.clone(), node_lease::RENEW_EVERY);

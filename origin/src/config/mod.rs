@@ -113,6 +113,7 @@ impl Config {
             ("DATABASE_MAX_CONNECTIONS", db.max_connections.to_string()),
             ("REDIS_URL", redis.url.clone()),
             ("REDIS_PREFIX", redis.prefix.clone()),
+            ("REDIS_WAIT_REPLICAS", redis.wait_replicas.to_string()),
             ("AMQP_URL", amqp.url.clone()),
             ("AMQP_PREFIX", amqp.prefix.clone()),
             ("ROOKERY_ENV", auth.environment.clone()),
@@ -130,6 +131,9 @@ impl Config {
         ];
         if let Some(node) = db.node_id {
             env.push(("NODE_ID", node.to_string()));
+        }
+        if let Some(urls) = &redis.cluster_urls {
+            env.push(("REDIS_CLUSTER_URLS", urls.clone()));
         }
         if let Some(url) = &media.url {
             env.push(("MEDIA_URL", url.clone()));
@@ -202,6 +206,8 @@ mod tests {
         c.http.rate_limits = true;
         c.http.log_format = LogFormat::Json;
         c.db.node_id = Some(7);
+        c.redis.cluster_urls = Some("redis://127.0.0.1:7000,redis://127.0.0.1:7001".into());
+        c.redis.wait_replicas = 2;
         c.fanout.run_consumers = false;
         c.fanout.max_lag_ms = 250;
         c.media.url = Some("memory:///".into());
@@ -262,6 +268,7 @@ mod tests {
         c.auth.token_secret = Some("raw-token-secret-0123456789abcdef".into());
         c.db.url = "mysql://app:db-password@db.internal:3306/rookery".into();
         c.redis.url = "redis://:redis-password@cache.internal:6379/".into();
+        c.redis.cluster_urls = Some("redis://:redis-password2@cache1.internal:7000".into());
         c.amqp.url =
             "amqp://app:amqp-password@mq.internal:5672/%2f, amqp://app:amqp-password2@mq2.internal:5672/%2f".into();
         let shown = format!("{c:?}");

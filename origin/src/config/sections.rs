@@ -120,11 +120,38 @@ pub struct RedisConfig {
     /// Prefix of every key this deployment writes, so several deployments or tests share a server.
     #[arg(id = "redis_prefix", long = "redis-prefix", env = "REDIS_PREFIX", default_value = "rk:")]
     pub prefix: String,
+    /// A Redis Cluster instead of one server: some of its nodes, comma-separated (the client finds the
+    /// rest). Set, it replaces `REDIS_URL`.
+    #[arg(id = "redis_cluster_urls", long = "redis-cluster-urls", env = "REDIS_CLUSTER_URLS")]
+    pub cluster_urls: Option<String>,
+    /// With a cluster: how many replicas must hold a timeline delivery before it counts as done (`WAIT`),
+    /// so that a master failing over to its replica loses none. 0 for a cluster without replicas.
+    #[arg(id = "redis_wait_replicas", long = "redis-wait-replicas", env = "REDIS_WAIT_REPLICAS", default_value_t = 1)]
+    pub wait_replicas: u32,
+}
+
+impl RedisConfig {
+    /// The cluster's nodes as `REDIS_CLUSTER_URLS` lists them; empty for a single server.
+    pub fn cluster_nodes(&self) -> Vec<String> {
+        self.cluster_urls
+            .iter()
+            .flat_map(|urls| urls.split(','))
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig").field("url", &redact_url(&self.url)).field("prefix", &self.prefix).finish()
+        let nodes: Vec<String> = self.cluster_nodes().iter().map(|url| redact_url(url)).collect();
+        f.debug_struct("RedisConfig")
+            .field("url", &redact_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("cluster_nodes", &nodes)
+            .field("wait_replicas", &self.wait_replicas)
+            .finish()
     }
 }
 

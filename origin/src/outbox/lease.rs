@@ -4,8 +4,8 @@
 //!
 //! Two relays claiming side by side (`FOR UPDATE SKIP LOCKED`) are correct but fight: each round's
 //! `DELETE` of a few hundred claimed rows may scan rows the other holds, and the two deadlock. One relay
-//! publishes tens of thousands of rows a second, so a single active one costs no throughput. The claim
-//! still skips locked rows, which keeps the short overlap after a takeover harmless.
+//! publishes tens of thousands of rows a second, so a single active one costs no throughput. In the short
+//! overlap after a takeover the new holder's claim waits for the old one's round to commit.
 
 use std::{
     str::FromStr,

@@ -1,8 +1,8 @@
 //! The relay: moves outbox rows to RabbitMQ and deletes them once the broker has confirmed them.
 //!
 //! One process of a deployment relays at a time (its [`Lease`]); the others stand by. Each round claims a
-//! batch in a MySQL transaction (`FOR UPDATE SKIP LOCKED`, so a standby taking over while the old holder
-//! finishes its round skips that round's rows), publishes it on a publisher-confirm channel as one message
+//! batch in a MySQL transaction (`FOR UPDATE`: a standby taking over while the old holder finishes its
+//! round waits for that round's commit), publishes it on a publisher-confirm channel as one message
 //! per topic and hundred events, waits for all confirms at once and only then deletes the rows and commits. Any failure rolls back: the rows stay and are published
 //! again later. A row can therefore reach the broker twice, never zero times; consumers are idempotent.
 //!

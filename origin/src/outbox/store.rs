@@ -28,11 +28,13 @@ pub async fn enqueue(tx: &mut Transaction<'_, MySql>, ids: &IdGenerator, event: 
     Ok(())
 }
 
-/// Locks up to `limit` of the oldest rows for this relay; rows other relays hold are skipped, so several
-/// origin processes can relay at once without publishing a row twice.
+/// Locks up to `limit` of the oldest rows for this relay. One relay claims at a time (the lease), so a
+/// plain `FOR UPDATE` does: in the moment after a takeover, when the old holder may still be finishing a
+/// round, the new one waits for that round's commit and then sees its rows gone. `SKIP LOCKED`, which
+/// TiDB does not implement, is not needed.
 #[tracing::instrument(skip(tx))]
 pub async fn claim(tx: &mut Transaction<'_, MySql>, limit: u32) -> sqlx::Result<Vec<OutboxRow>> {
-    sqlx::query_as("SELECT id, topic, payload, created_at FROM outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")
+    sqlx::query_as("SELECT id, topic, payload, created_at FROM outbox ORDER BY id LIMIT ? FOR UPDATE")
         .bind(limit)
         .fetch_all(&mut **tx)
         .await

@@ -47,6 +47,8 @@ pub fn test_config() -> Config {
         redis: RedisConfig {
             url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into()),
             prefix: format!("rkt{tag}:"),
+            cluster_urls: std::env::var("REDIS_CLUSTER_URLS").ok().filter(|urls| !urls.trim().is_empty()),
+            wait_replicas: 1,
         },
         amqp: AmqpConfig {
             url: std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
@@ -93,18 +95,26 @@ pub async fn cleanup(config: &Config) -> anyhow::Result<()> {
             _ => {}
         }
     }
-    let redis = Redis::new(&config.redis.url, &config.redis.prefix)?;
-    let mut conn = redis.conn().await?;
-    let keys: Vec<String> = {
-        let mut iter = conn.scan_match::<_, String>(format!("{}*", config.redis.prefix)).await?;
-        let mut keys = Vec::new();
+    let redis = Redis::new(&config.redis)?;
+    let pattern = format!("{}*", config.redis.prefix);
+    let mut keys = std::collections::BTreeSet::new();
+    // A cluster's keys are spread over its nodes, and SCAN sees one node's: ask each listed node.
+    let nodes = config.redis.cluster_nodes();
+    let servers = if nodes.is_empty() { vec![config.redis.url.clone()] } else { nodes };
+    for url in servers {
+        let mut node = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
+        let mut iter = node.scan_match::<_, String>(&pattern).await?;
         while let Some(key) = iter.next_item().await {
-            keys.push(key);
+            keys.insert(key);
         }
-        keys
-    };
+    }
     if !keys.is_empty() {
-        conn.del::<_, ()>(keys).await?;
+        // One key a command: a cluster's keys lie in many slots.
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("DEL").arg(key).ignore();
+        }
+        pipe.query_async::<()>(&mut redis.conn().await?).await?;
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ async fn planned(app: &TestApp) -> (f64, f64) {
 
 /// Whether the tweet is in `reader`'s Redis home timeline (was pushed to it).
 async fn pushed_to(app: &TestApp, reader: &Account, tweet: u64) -> bool {
-    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
+    let redis = Redis::new(&app.config.redis).expect("a Redis URL");
     let mut conn = redis.conn().await.expect("Redis");
     let key = timeline::key(&redis, Kind::Home, UserId(reader.id));
     let score: Option<f64> = redis::cmd("ZSCORE").arg(&key).arg(tweet).query_async(&mut conn).await.expect("ZSCORE");

@@ -51,7 +51,7 @@ async fn a_fanout_cut_by_sigkill_completes_after_a_restart_and_delivers_once() {
         fans.push(fan);
     }
     let db = MySqlPool::connect(&config.db.url).await.expect("the test database");
-    let redis = Redis::new(&config.redis.url, &config.redis.prefix).expect("a Redis URL");
+    let redis = Redis::new(&config.redis).expect("a Redis URL");
     let mut followers: Vec<UserId> = add_followers(&db, &redis, &config, UserId(author.0)).await;
     followers.extend(fans.iter().map(|fan| UserId(fan.0)));
 

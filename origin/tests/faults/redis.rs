@@ -25,7 +25,7 @@ const PAGE: usize = 20;
 async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_identically() {
     let _exclusive = services::exclusive().await;
     let app = Arc::new(spawn_app().await);
-    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
+    let redis = Redis::new(&app.config.redis).expect("a Redis URL");
     let mut authors = Vec::new();
     for name in ["author_ada", "author_bea", "author_cyd"] {
         authors.push(app.signup(name).await);
@@ -103,7 +103,7 @@ async fn reads_go_on_through_a_redis_flush_and_restart_and_timelines_rebuild_ide
     // Every feed, read again in full, holds the tweets from before plus the one posted during the outage,
     // and the timelines rebuilt from MySQL equal the ones from before plus that tweet.
     // The handle from before the outage holds a dead socket; a new one connects afresh.
-    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
+    let redis = Redis::new(&app.config.redis).expect("a Redis URL");
     let mut expected = vec![during];
     expected.extend(&posted);
     for reader in &readers {

@@ -100,12 +100,22 @@ pub async fn add(
     }
     match pipe.query_async::<()>(&mut conn).await {
         // The server does not know the script yet (first use, or Redis restarted): load it and retry.
-        // EVALSHA fails before doing anything, so the retry applies each write once.
+        // The script is idempotent, so the retry changes nothing where a call had already run.
         Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
             script.prepare_invoke().load_async(&mut conn).await?;
             pipe.query_async::<()>(&mut conn).await
         }
         other => other,
+    }?;
+    redis.confirm_replicated(&mut conn, only_key(redis, kind, users).as_deref()).await
+}
+
+/// The key of the one user's timeline a write touches, if it touches one: its master alone needs asking
+/// whether the replicas have the write.
+fn only_key(redis: &Redis, kind: Kind, users: &[UserId]) -> Option<String> {
+    match users {
+        [user] => Some(key(redis, kind, *user)),
+        _ => None,
     }
 }
 
@@ -121,7 +131,8 @@ pub async fn remove(redis: &Redis, kind: Kind, users: &[UserId], tweets: &[Tweet
     for user in users {
         pipe.cmd("ZREM").arg(key(redis, kind, *user)).arg(&members).ignore();
     }
-    pipe.query_async::<()>(&mut conn).await
+    pipe.query_async::<()>(&mut conn).await?;
+    redis.confirm_replicated(&mut conn, only_key(redis, kind, users).as_deref()).await
 }
 
 /// One tweet for some of its author's followers, as the delivery worker pushes it.
@@ -223,7 +234,7 @@ pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::R
     followers.sort_unstable_by_key(|(follower, _)| *follower);
     let script = deliver_script();
     let mut pipe = redis::pipe();
-    for group in followers.chunks(TIMELINES_PER_CALL) {
+    for group in script_calls(redis, &mut followers) {
         let cmd = pipe.cmd("EVALSHA").arg(script.get_hash()).arg(group.len() * 2);
         for (follower, _) in group {
             cmd.arg(key(redis, Kind::Home, *follower)).arg(unfollowed_key(redis, *follower));
@@ -240,13 +251,36 @@ pub async fn deliver(redis: &Redis, pushes: &[Push<'_>], cap: usize) -> redis::R
     let mut conn = redis.bulk_conn().await?;
     match pipe.query_async::<()>(&mut conn).await {
         // The server does not know the script yet (first use, or Redis restarted): load it and retry.
-        // EVALSHA fails before doing anything, so the retry applies each write once.
+        // The script is idempotent, so the retry changes nothing where a call had already run (on a
+        // cluster, the nodes that knew the script).
         Err(error) if error.kind() == redis::ErrorKind::NoScriptError => {
             script.prepare_invoke().load_async(&mut conn).await?;
             pipe.query_async::<()>(&mut conn).await
         }
         other => other,
+    }?;
+    redis.confirm_replicated(&mut conn, None).await
+}
+
+/// The followers each script call of a delivery takes: up to [`TIMELINES_PER_CALL`] of them, and on a
+/// cluster only those whose keys share a slot (a script may not touch two slots), so mostly one.
+fn script_calls<'a>(redis: &Redis, followers: &'a mut [(UserId, Vec<Arrival>)]) -> Vec<&'a [(UserId, Vec<Arrival>)]> {
+    if !redis.is_cluster() {
+        return followers.chunks(TIMELINES_PER_CALL).collect();
     }
+    let slot = |user: UserId| crate::cache::slots::key_slot(key(redis, Kind::Home, user).as_bytes());
+    followers.sort_by_cached_key(|(follower, _)| (slot(*follower), *follower));
+    let followers: &'a [(UserId, Vec<Arrival>)] = followers;
+    let mut calls = Vec::new();
+    let mut start = 0;
+    for end in 1..=followers.len() {
+        let full = end - start == TIMELINES_PER_CALL;
+        if end == followers.len() || full || slot(followers[end].0) != slot(followers[start].0) {
+            calls.push(&followers[start..end]);
+            start = end;
+        }
+    }
+    calls
 }
 
 /// Remembers that `user` unfollowed `author` now (before their tweets are taken out of `user`'s
@@ -285,7 +319,8 @@ pub async fn retract(redis: &Redis, retractions: &[(TweetId, &[UserId])]) -> red
         pipe.cmd("ZREM").arg(key(redis, Kind::Home, *follower)).arg(tweets).ignore();
     }
     let mut conn = redis.bulk_conn().await?;
-    pipe.query_async::<()>(&mut conn).await
+    pipe.query_async::<()>(&mut conn).await?;
+    redis.confirm_replicated(&mut conn, None).await
 }
 
 pub async fn drop_timeline(redis: &Redis, kind: Kind, user: UserId) -> redis::RedisResult<()> {

@@ -56,7 +56,7 @@ struct Fanout {
 async fn fanout_app(adjust: impl FnOnce(&mut Config)) -> Fanout {
     let app = spawn_app_with(adjust).await;
     let db = MySqlPool::connect(&app.config.db.url).await.expect("the test database");
-    let redis = Redis::new(&app.config.redis.url, &app.config.redis.prefix).expect("a Redis URL");
+    let redis = Redis::new(&app.config.redis).expect("a Redis URL");
     let names = Names::new(&app.config.amqp.prefix);
     Fanout { app, db, redis, ids: IdGenerator::new(15), names }
 }

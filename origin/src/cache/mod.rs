@@ -1,4 +1,5 @@
-//! The Redis connection: one multiplexed connection per process, reconnecting by itself.
+//! The Redis connection: one multiplexed connection per process, reconnecting by itself, to one server or
+//! to a Redis Cluster (`REDIS_CLUSTER_URLS`; see [`backend`] and [`slots`]).
 //!
 //! Redis only ever holds derived data (timelines, object caches, session answers), so every caller must
 //! cope with it being unreachable: the connection fails fast (short timeouts, one retry, then a
@@ -6,35 +7,74 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    cluster::{ClusterClient, ClusterClientBuilder},
+};
 use tokio::sync::OnceCell;
 
-use crate::breaker::{Breaker, GuardedConnection};
+use crate::{
+    breaker::{Breaker, GuardedConnection},
+    config::RedisConfig,
+};
+
+mod backend;
+pub mod slots;
+pub use backend::Backend;
 
 /// What an invalidated object-cache key holds for a moment (see [`Redis::invalidate`]).
 const INVALIDATED: &str = "!";
 /// Longer than any read takes between loading a row from MySQL and filling the cache with it.
 pub const INVALIDATION_MS: u64 = 5_000;
 
+/// How long a delivery waits for replicas to confirm its writes (see [`Redis::confirm_replicated`]).
+const WAIT_TIMEOUT_MS: u64 = 1_000;
+
+/// Where the connections go.
+#[derive(Clone)]
+enum Server {
+    Single(redis::Client),
+    /// Some of a cluster's nodes (the client discovers the others).
+    Cluster(Vec<redis::ConnectionInfo>),
+}
+
 #[derive(Clone)]
 pub struct Redis {
-    client: redis::Client,
-    manager: Arc<OnceCell<ConnectionManager>>,
+    server: Server,
+    manager: Arc<OnceCell<Backend>>,
     /// A second connection for the fanout's large pipelines (see [`Redis::bulk_conn`]).
-    bulk: Arc<OnceCell<ConnectionManager>>,
+    bulk: Arc<OnceCell<Backend>>,
     breaker: Arc<Breaker>,
     prefix: Arc<str>,
+    /// With a cluster: replicas a delivery waits for.
+    wait_replicas: u32,
 }
 
 impl Redis {
-    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    pub fn new(config: &RedisConfig) -> anyhow::Result<Self> {
+        let nodes = config.cluster_nodes();
+        let server = if nodes.is_empty() {
+            Server::Single(redis::Client::open(config.url.as_str())?)
+        } else {
+            Server::Cluster(
+                nodes
+                    .iter()
+                    .map(|url| redis::IntoConnectionInfo::into_connection_info(url.as_str()))
+                    .collect::<Result<_, _>>()?,
+            )
+        };
         Ok(Self {
-            client: redis::Client::open(url)?,
+            server,
             manager: Arc::new(OnceCell::new()),
             bulk: Arc::new(OnceCell::new()),
             breaker: Arc::new(Breaker::default()),
-            prefix: prefix.into(),
+            prefix: config.prefix.as_str().into(),
+            wait_replicas: config.wait_replicas,
         })
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.server, Server::Cluster(_))
     }
 
     /// The shared connection, established on first use. Cloning a manager is cheap; commands from all
@@ -53,7 +93,7 @@ impl Redis {
 
     async fn guarded(
         &self,
-        cell: &OnceCell<ConnectionManager>,
+        cell: &OnceCell<Backend>,
         response_timeout: Duration,
     ) -> redis::RedisResult<GuardedConnection> {
         // Only a look: the command itself is where the breaker admits its probe.
@@ -63,21 +103,66 @@ impl Redis {
                 "Redis is unreachable; not trying again yet",
             )));
         }
-        let manager = cell
-            .get_or_try_init(|| {
+        let backend = cell.get_or_try_init(|| self.connect(response_timeout)).await.cloned();
+        if backend.is_err() {
+            self.breaker.record(&backend);
+        }
+        Ok(GuardedConnection { inner: backend?, breaker: self.breaker.clone() })
+    }
+
+    async fn connect(&self, response_timeout: Duration) -> redis::RedisResult<Backend> {
+        const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+        match &self.server {
+            Server::Single(client) => {
                 let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Duration::from_millis(500))
+                    .set_connection_timeout(CONNECT_TIMEOUT)
                     .set_response_timeout(response_timeout)
                     .set_number_of_retries(1)
                     .set_max_delay(1000);
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
-            .await
-            .cloned();
-        if manager.is_err() {
-            self.breaker.record(&manager);
+                ConnectionManager::new_with_config(client.clone(), config).await.map(Backend::Single)
+            }
+            Server::Cluster(nodes) => {
+                // A few quick retries ride out a moved slot or a reconnect; a failover takes longer,
+                // and its callers fall back to MySQL or retry the delivery later.
+                let client: ClusterClient = ClusterClientBuilder::new(nodes.clone())
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(response_timeout)
+                    .retries(3)
+                    .min_retry_wait(50)
+                    .max_retry_wait(500)
+                    .build()?;
+                client.get_async_connection().await.map(Backend::Cluster)
+            }
         }
-        Ok(GuardedConnection { inner: manager?, breaker: self.breaker.clone() })
+    }
+
+    /// After writes on `conn`: with a cluster, waits until the configured number of replicas holds them
+    /// (`WAIT`), so that a master failing over loses none of them. `key` names the one key written, whose
+    /// master alone is asked; without it, every master is. A shortfall is an error: the caller retries the
+    /// writes (they are idempotent) or drops what they touched. Nothing to wait for on one server.
+    ///
+    /// `WAIT` holds the connection to that master until the replicas answer (well under a millisecond
+    /// on one network), which is the price of a failover that loses nothing.
+    pub async fn confirm_replicated(&self, conn: &mut GuardedConnection, key: Option<&str>) -> redis::RedisResult<()> {
+        if !self.is_cluster() || self.wait_replicas == 0 {
+            return Ok(());
+        }
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(self.wait_replicas).arg(WAIT_TIMEOUT_MS);
+        let acked: u32 = match key {
+            Some(key) => {
+                redis::from_owned_redis_value(conn.inner.on_slot(&wait, slots::key_slot(key.as_bytes())).await?)?
+            }
+            None => wait.query_async(conn).await?,
+        };
+        if acked < self.wait_replicas {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::TryAgain,
+                "writes not confirmed by the replicas in time",
+                format!("{acked} of {} replicas", self.wait_replicas),
+            )));
+        }
+        Ok(())
     }
 
     /// The full key for `name` under this deployment's prefix.
