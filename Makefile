@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test origin-release services bench lint browser api-fuzz
+.PHONY: help setup run test test-cluster origin-release services bench lint browser api-fuzz
 
 ## help: list the targets
 help:
@@ -23,6 +23,10 @@ test: setup browser services edge
 	cargo test -p rookery-edge
 	cargo test --workspace --exclude rookery-edge
 	bash scripts/api-fuzz.sh
+
+## test-cluster: two origins, two workers and the edge on a Redis Cluster (3 masters, 3 replicas) and a 3-node RabbitMQ cluster started under var/cluster, while a Redis master, a RabbitMQ node and a worker are killed
+test-cluster: setup services edge
+	bash scripts/test-cluster.sh
 
 ## api-fuzz: schemathesis against /openapi.json, on the origin and through the edge: no 5xx, no answer the document does not describe (FUZZ_EXAMPLES=100)
 api-fuzz: setup services edge

@@ -99,6 +99,16 @@ fn is_connectivity(error: &RedisError) -> bool {
     error.is_io_error() || error.is_timeout() || error.is_connection_dropped() || error.is_connection_refusal()
 }
 
+/// Redis could not serve the command for now, whatever the command: no connection, the breaker open, or
+/// a cluster without a master for the slot yet (a failover under way).
+pub fn is_unavailable(error: &RedisError) -> bool {
+    is_connectivity(error)
+        || matches!(
+            error.kind(),
+            ErrorKind::ClusterDown | ErrorKind::MasterDown | ErrorKind::TryAgain | ErrorKind::BusyLoadingError
+        )
+}
+
 /// The shared connection behind the breaker. Every Redis command of the origin goes through one.
 #[derive(Clone)]
 pub struct GuardedConnection {

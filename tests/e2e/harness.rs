@@ -7,11 +7,7 @@
 //!
 //! The edge process itself lives in [`crate::wrangler`].
 
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rookery_origin::{
@@ -21,21 +17,15 @@ use rookery_origin::{
 use rookery_shared::keys::KeyRing;
 use serde_json::{json, Value};
 
-pub use crate::wrangler::{Edge, EdgeVars};
+pub use rookery_tests::{
+    free_port,
+    wrangler::{Edge, EdgeVars},
+};
 
 /// Seconds since the Unix epoch, as tokens and edge assertions count them.
 pub fn now_secs() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("a clock after 1970");
     i64::try_from(since_epoch.as_secs()).expect("seconds fit in i64")
-}
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
-}
-
-/// A port nothing listens on right now (the listener is dropped before the port is handed out).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
 /// Builds the worker once per test process; every later call returns the first outcome.

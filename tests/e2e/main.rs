@@ -14,4 +14,3 @@ mod key_rotation;
 mod public_api;
 mod ratelimit;
 mod token_attacks;
-mod wrangler;

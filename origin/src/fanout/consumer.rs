@@ -153,9 +153,15 @@ async fn settle<H, F>(
     let outcome = loop {
         match handler(channel.clone(), data.clone()).await {
             // No connection to be had says nothing about the message: wait and run it again here, without
-            // spending one of its delivery attempts (spending them would dead-letter healthy work).
-            Outcome::Retry(error) if is_pool_exhausted(&error) && !shutdown.is_cancelled() && waits < MAX_WAITS => {
-                tracing::warn!(queue, waits, "no MySQL connection for a message; waiting to run it again");
+            // spending one of its delivery attempts (spending them would dead-letter healthy work, e.g.
+            // during a Redis failover, which takes seconds).
+            Outcome::Retry(error) if is_unreachable(&error) && !shutdown.is_cancelled() && waits < MAX_WAITS => {
+                tracing::warn!(
+                    queue,
+                    waits,
+                    error = format!("{error:#}"),
+                    "a dependency is unreachable; waiting to run the message again"
+                );
                 tokio::select! {
                     () = sleep(retry_pause(waits)) => {}
                     () = shutdown.cancelled() => {}
@@ -194,9 +200,13 @@ async fn settle<H, F>(
 /// would take the message back and close the channel.
 const MAX_WAITS: u64 = 120;
 
-/// The handler found no free MySQL connection (the pool's wait ran out, or its breaker is open).
-fn is_pool_exhausted(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| matches!(cause.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)))
+/// The handler found no free MySQL connection (the pool's wait ran out, or its breaker is open), or Redis
+/// did not answer (down, failing over, or its breaker open).
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(cause.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut))
+            || cause.downcast_ref::<redis::RedisError>().is_some_and(crate::breaker::is_unavailable)
+    })
 }
 
 /// Earlier failed deliveries of this message, as the quorum queue counts them.
@@ -237,11 +247,18 @@ mod tests {
     }
 
     #[test]
-    fn tells_pool_exhaustion_from_other_failures() {
+    fn tells_unreachable_dependencies_from_other_failures() {
         let exhausted = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("while reading followers");
-        assert!(is_pool_exhausted(&exhausted));
-        assert!(!is_pool_exhausted(&anyhow::anyhow!("Redis is unreachable")));
-        assert!(!is_pool_exhausted(&anyhow::Error::new(sqlx::Error::RowNotFound)));
+        assert!(is_unreachable(&exhausted));
+        let redis_gone = redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(is_unreachable(&anyhow::Error::new(redis_gone).context("while pushing to home timelines")));
+        let failing_over = redis::RedisError::from((redis::ErrorKind::ClusterDown, "CLUSTERDOWN"));
+        assert!(is_unreachable(&anyhow::Error::new(failing_over)));
+        // A message that cannot succeed still spends its attempts.
+        assert!(!is_unreachable(&anyhow::anyhow!("Redis is unreachable")));
+        assert!(!is_unreachable(&anyhow::Error::new(sqlx::Error::RowNotFound)));
+        let wrong_type = redis::RedisError::from((redis::ErrorKind::TypeError, "WRONGTYPE"));
+        assert!(!is_unreachable(&anyhow::Error::new(wrong_type)));
     }
 
     #[test]

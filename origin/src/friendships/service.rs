@@ -111,9 +111,7 @@ pub async fn unfollow(state: &AppState, user: AuthUser, to: UserId) -> Result<bo
 async fn settle_home(state: &AppState, user: UserId, updated: anyhow::Result<()>) {
     if let Err(error) = updated {
         tracing::warn!(error = format!("{error:#}"), user_id = %user, "home timeline not updated; dropping it");
-        if let Err(error) = timeline::drop_timeline(&state.redis, Kind::Home, user).await {
-            tracing::warn!(%error, "could not drop the home timeline; it expires by itself");
-        }
+        timeline::forget(&state.redis, &[Kind::Home], user).await;
     }
     newsfeed::pulled::forget(state, user).await;
 }

@@ -150,11 +150,7 @@ pub async fn delete(state: &AppState, user: AuthUser, id: TweetId) -> Result<()>
 }
 
 async fn forget_timelines(state: &AppState, user: UserId) {
-    for kind in [Kind::User, Kind::Home] {
-        if let Err(error) = timeline::drop_timeline(&state.redis, kind, user).await {
-            tracing::warn!(%error, user_id = %user, "could not drop a timeline; it expires by itself");
-        }
-    }
+    timeline::forget(&state.redis, &[Kind::User, Kind::Home], user).await;
 }
 
 /// A user's tweets, newest first, from their Redis timeline (MySQL beyond it or without Redis).

@@ -328,6 +328,46 @@ pub async fn drop_timeline(redis: &Redis, kind: Kind, user: UserId) -> redis::Re
     redis::cmd("DEL").arg(key(redis, kind, user)).query_async(&mut conn).await
 }
 
+/// How long [`forget`] keeps trying in the background: longer than a cluster failover takes.
+const FORGET_RETRY_FOR: Duration = Duration::from_secs(120);
+
+/// Drops `user`'s timelines of `kinds` after a write to them failed, so that their next read rebuilds
+/// them from MySQL instead of trusting a timeline that missed the write. When Redis does not answer
+/// now (a master failing over to its replica, which holds the timeline without the write), a background
+/// task keeps trying for [`FORGET_RETRY_FOR`]: the request that failed does not wait, and its client
+/// leaving changes nothing.
+pub async fn forget(redis: &Redis, kinds: &[Kind], user: UserId) {
+    let mut pending = Vec::new();
+    for kind in kinds {
+        if drop_timeline(redis, *kind, user).await.is_err() {
+            pending.push(*kind);
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
+    let redis = redis.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(250);
+        while !pending.is_empty() {
+            if started.elapsed() > FORGET_RETRY_FOR {
+                tracing::error!(user_id = %user, "could not drop a timeline that missed a write; it expires by itself");
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+            let mut still = Vec::new();
+            for kind in pending {
+                if drop_timeline(&redis, kind, user).await.is_err() {
+                    still.push(kind);
+                }
+            }
+            pending = still;
+        }
+    });
+}
+
 /// Which ids a page wants: strictly below `below`, at or above `from`, newest first, at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {

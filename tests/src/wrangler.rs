@@ -17,7 +17,7 @@ use rookery_origin::{testing::eventually, Config};
 use rookery_shared::{error::messages, keys::KeyRing};
 use serde_json::{json, Value};
 
-use crate::harness::{free_port, repo_root};
+use crate::{free_port, repo_root};
 
 /// How long wrangler may take to answer (about 6 s when the worker is already built).
 const EDGE_START_TIMEOUT: Duration = Duration::from_secs(90);
