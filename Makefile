@@ -55,7 +55,7 @@ bench: services
 ## lint: formatting (rustfmt.toml) and clippy, warnings as errors, on the native crates and on the worker for wasm32
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --exclude rookery-edge --all-targets -- -D warnings
+	cargo clippy --workspace --exclude rookery-edge --all-targets --features rookery-tests/cluster -- -D warnings
 	rustup target add wasm32-unknown-unknown
 	cargo clippy -p rookery-edge --target wasm32-unknown-unknown -- -D warnings
 
