@@ -156,7 +156,7 @@ pub async fn set_password_hash(tx: &mut Transaction<'_, MySql>, user: UserId, ha
 const SESSION_CACHE_SECS: u64 = 30;
 
 fn session_key(redis: &Redis, id: SessionId) -> String {
-    redis.key(format_args!("session:{id}"))
+    redis.key(format_args!("session:{{{id}}}"))
 }
 
 /// The cached answer for a session, if Redis has one (and is reachable).

@@ -85,7 +85,7 @@ pub async fn admit(backlog: &Backlog, bounds: Bounds) -> Result<bool, ()> {
 
 /// The key the delivery workers publish their lag under (one key per deployment).
 fn lag_key(redis: &Redis) -> String {
-    redis.key("fanout:lag")
+    redis.key("fanout:{lag}")
 }
 
 /// Publishes how old (ms) the tweets of the message just delivered were. Best effort: a failure only

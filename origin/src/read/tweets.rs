@@ -91,7 +91,7 @@ pub async fn assemble(state: &AppState, viewer: Option<UserId>, rows: Vec<TweetR
 }
 
 fn cache_key(state: &AppState, id: TweetId) -> String {
-    state.redis.key(format_args!("tweet:{id}"))
+    state.redis.key(format_args!("tweet:{{{id}}}"))
 }
 
 /// Drops cached tweet rows after they changed (and keeps stale copies out, see

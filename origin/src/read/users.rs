@@ -9,7 +9,7 @@ use crate::{error::Result, media, profiles, state::AppState};
 const USER_CACHE_SECS: u64 = 3600;
 
 fn cache_key(state: &AppState, id: UserId) -> String {
-    state.redis.key(format_args!("user:{id}"))
+    state.redis.key(format_args!("user:{{{id}}}"))
 }
 
 /// The users with these ids that exist, cached. One MGET; misses from one MySQL query.

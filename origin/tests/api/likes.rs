@@ -180,7 +180,7 @@ async fn concurrent_likes_and_cancels_keep_the_exact_count() {
 async fn a_stale_cache_fill_cannot_follow_an_invalidation() {
     let app = spawn_app().await;
     let redis = rookery_origin::cache::Redis::new(&app.config.redis).expect("a Redis URL");
-    let key = redis.key("tweet:1");
+    let key = redis.key("tweet:{1}");
     redis.fill_json(&[(key.clone(), json!({"likes_count": 1}))], 60).await;
     assert_eq!(
         redis.get_json::<serde_json::Value>(std::slice::from_ref(&key)).await,

@@ -1,5 +1,6 @@
 //! Delivery itself: batches reach existing timelines once, poison and failing messages are dead-lettered
-//! and can be replayed, and authors above the threshold are pulled.
+//! and can be replayed, a Redis outage is waited out without spending attempts, and authors above the
+//! threshold are pulled.
 
 use super::*;
 
@@ -125,10 +126,14 @@ async fn poison_messages_land_in_the_dead_letter_queue() {
 #[tokio::test]
 async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
     let _broker = BROKER.read().await;
-    // Redis is unreachable for this origin: every delivery attempt fails.
-    let f = fanout_app(|c| c.redis.url = "redis://127.0.0.1:1/".into()).await;
+    let f = fanout_app(|_| {}).await;
     let author = f.user("author").await;
     let ann = f.user("ann").await;
+    // Ann's home timeline key holds a string: every delivery attempt fails with WRONGTYPE, a failure
+    // that no wait cures.
+    let mut conn = f.redis.conn().await.expect("Redis");
+    let home = f.redis.key(format_args!("tl:h:{{{ann}}}"));
+    redis::cmd("SET").arg(&home).arg("not a timeline").query_async::<()>(&mut conn).await.expect("SET");
     let tweet = TweetId(f.ids.next());
     sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'never lands', ?)")
         .bind(tweet)
@@ -246,4 +251,34 @@ async fn authors_above_the_threshold_are_not_pushed_but_their_deletions_are() {
     );
     assert_eq!(f.metric(r#"rookery_fanout_deliveries_total{action="remove"}"#).await, 3.0);
     f.assert_drained().await;
+}
+
+#[tokio::test]
+async fn a_redis_outage_is_waited_out_without_spending_delivery_attempts() {
+    let _broker = BROKER.read().await;
+    // Redis is unreachable for this origin: the delivery cannot run, through no fault of its own.
+    let f = fanout_app(|c| c.redis.url = "redis://127.0.0.1:1/".into()).await;
+    let author = f.user("author").await;
+    let ann = f.user("ann").await;
+    let tweet = TweetId(f.ids.next());
+    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'waits for Redis', ?)")
+        .bind(tweet)
+        .bind(author)
+        .bind(created_at_of(tweet.0))
+        .execute(&f.db)
+        .await
+        .expect("a tweet");
+    let channel = amqp_channel(&f.app.config).await;
+    let batch = DeliveryBatch { tweet_id: tweet, author_id: None, action: Action::Add, followers: vec![ann] };
+    publish(&channel, &f.names.deliver, &serde_json::to_vec(&batch).expect("json")).await;
+
+    // Requeued like any failure, the batch would have spent its attempts and been dead-lettered in
+    // about 6 s (pauses of 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s). It waits in the consumer instead.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(topology::ready_messages(&channel, &f.names.dead).await.expect("the dead queue"), 0);
+    let redeliveries = f.metric(&format!(r#"rookery_redeliveries_total{{queue="{}"}}"#, f.names.deliver)).await;
+    assert_eq!(redeliveries, 0.0, "the batch was requeued while Redis was away");
+    // Neither dead nor back in the queue: the consumer holds it until Redis answers.
+    let ready = topology::ready_messages(&channel, &f.names.deliver).await.expect("the deliver queue");
+    assert_eq!(ready, 0, "the batch went back to the queue");
 }
