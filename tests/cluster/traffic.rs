@@ -85,19 +85,16 @@ async fn post(
         .json(&json!({ "content": format!("cluster tweet {turn}") }))
         .send()
         .await;
-    let outcome = match sent {
-        Ok(response) if response.status() == StatusCode::CREATED => {
+    let id = match expect(sent, StatusCode::CREATED, "POST /api/tweets/") {
+        Ok(response) => {
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             body["id"].as_u64().ok_or_else(|| format!("201 without an id: {body}"))
         }
-        Ok(response) => Err(format!("POST /api/tweets/ {}", response.status())),
-        Err(error) => Err(format!("POST /api/tweets/: {error}")),
+        Err(error) => Err(error),
     };
     let mut seen = seen.lock().expect("not poisoned");
-    seen.requests += 1;
-    match outcome {
-        Ok(id) => seen.tweets.push((author.id, id)),
-        Err(error) => seen.errors.push((started.elapsed(), error)),
+    if let Some(id) = seen.record(started, id) {
+        seen.tweets.push((author.id, id));
     }
 }
 
@@ -112,31 +109,38 @@ async fn like(http: &reqwest::Client, target: &str, liker: &Account, started: In
         .json(&json!({ "content_type": "tweet", "object_id": tweet }))
         .send()
         .await;
-    let outcome = match sent {
-        Ok(response) if response.status() == StatusCode::CREATED => Ok(()),
-        Ok(response) => Err(format!("POST /api/likes/ {}", response.status())),
-        Err(error) => Err(format!("POST /api/likes/: {error}")),
-    };
+    let liked = expect(sent, StatusCode::CREATED, "POST /api/likes/");
     let mut seen = seen.lock().expect("not poisoned");
-    seen.requests += 1;
-    match outcome {
-        Ok(()) => seen.likes.push((liker.id, tweet)),
-        Err(error) => seen.errors.push((started.elapsed(), error)),
+    if seen.record(started, liked).is_some() {
+        seen.likes.push((liker.id, tweet));
     }
 }
 
 /// Reads the first page of `reader`'s feed.
 async fn read_feed(http: &reqwest::Client, target: &str, reader: &Account, started: Instant, seen: &Mutex<Seen>) {
     let sent = request(http, target, Method::GET, "/api/newsfeeds/", Some(&reader.token)).send().await;
-    let outcome = match sent {
-        Ok(response) if response.status() == StatusCode::OK => Ok(()),
-        Ok(response) => Err(format!("GET /api/newsfeeds/ {}", response.status())),
-        Err(error) => Err(format!("GET /api/newsfeeds/: {error}")),
-    };
-    let mut seen = seen.lock().expect("not poisoned");
-    seen.requests += 1;
-    if let Err(error) = outcome {
-        seen.errors.push((started.elapsed(), error));
+    let read = expect(sent, StatusCode::OK, "GET /api/newsfeeds/");
+    seen.lock().expect("not poisoned").record(started, read);
+}
+
+/// The response if it has `status`; otherwise what went wrong, naming `what` was sent.
+fn expect(
+    sent: reqwest::Result<reqwest::Response>,
+    status: StatusCode,
+    what: &str,
+) -> Result<reqwest::Response, String> {
+    match sent {
+        Ok(response) if response.status() == status => Ok(response),
+        Ok(response) => Err(format!("{what} {}", response.status())),
+        Err(error) => Err(format!("{what}: {error}")),
+    }
+}
+
+impl Seen {
+    /// Counts a request and keeps its error, if it failed, with when it happened.
+    fn record<T>(&mut self, started: Instant, outcome: Result<T, String>) -> Option<T> {
+        self.requests += 1;
+        outcome.map_err(|error| self.errors.push((started.elapsed(), error))).ok()
     }
 }
 

@@ -57,14 +57,7 @@ async fn a_delivery_batch_applied_twice_leaves_the_tweet_once() {
     f.open_home(ann).await;
     f.open_home(bob).await;
     // The tweet exists but its event is not in the outbox: only the batches below deliver it.
-    let tweet = TweetId(f.ids.next());
-    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'twice over', ?)")
-        .bind(tweet)
-        .bind(author)
-        .bind(created_at_of(tweet.0))
-        .execute(&f.db)
-        .await
-        .expect("a tweet");
+    let tweet = f.stored_tweet(author).await;
 
     let batch = serde_json::to_vec(&DeliveryBatch {
         tweet_id: tweet,
@@ -134,14 +127,7 @@ async fn a_batch_that_keeps_failing_is_dead_lettered_after_bounded_retries() {
     let mut conn = f.redis.conn().await.expect("Redis");
     let home = f.redis.key(format_args!("tl:h:{{{ann}}}"));
     redis::cmd("SET").arg(&home).arg("not a timeline").query_async::<()>(&mut conn).await.expect("SET");
-    let tweet = TweetId(f.ids.next());
-    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'never lands', ?)")
-        .bind(tweet)
-        .bind(author)
-        .bind(created_at_of(tweet.0))
-        .execute(&f.db)
-        .await
-        .expect("a tweet");
+    let tweet = f.stored_tweet(author).await;
     let channel = amqp_channel(&f.app.config).await;
     let batch = serde_json::to_vec(&DeliveryBatch {
         tweet_id: tweet,

@@ -96,16 +96,17 @@ impl Fanout {
     }
 
     /// Inserts a tweet and its `tweet.created` event in one transaction, as the write path does.
+    /// A tweet row alone, without an outbox event: for tests that publish their own delivery batches.
+    async fn stored_tweet(&self, author: UserId) -> TweetId {
+        let tweet = TweetId(self.ids.next());
+        insert_tweet(&self.db, tweet, author).await;
+        tweet
+    }
+
     async fn tweet(&self, author: UserId) -> TweetId {
         let tweet = TweetId(self.ids.next());
         let mut tx = self.db.begin().await.expect("a transaction");
-        sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'hello there', ?)")
-            .bind(tweet)
-            .bind(author)
-            .bind(created_at_of(tweet.0))
-            .execute(&mut *tx)
-            .await
-            .expect("a tweet");
+        insert_tweet(&mut *tx, tweet, author).await;
         outbox::store::enqueue(&mut tx, &self.ids, &Event::TweetCreated { tweet_id: tweet, author_id: author })
             .await
             .expect("an outbox row");
@@ -155,6 +156,16 @@ impl Fanout {
         .await;
         assert!(drained, "outbox or work queues not drained: {} outbox rows", self.outbox_rows().await);
     }
+}
+
+async fn insert_tweet(db: impl sqlx::MySqlExecutor<'_>, tweet: TweetId, author: UserId) {
+    sqlx::query("INSERT INTO tweets (id, user_id, content, created_at) VALUES (?, ?, 'hello there', ?)")
+        .bind(tweet)
+        .bind(author)
+        .bind(created_at_of(tweet.0))
+        .execute(db)
+        .await
+        .expect("a tweet");
 }
 
 /// A publisher-confirm channel of the test's own, with the topology declared (so publishing cannot race
